@@ -1,0 +1,19 @@
+# Newcomer entry points; each target creates .venv first (scripts/setup_env.sh) when needed.
+VENV := .venv
+
+.PHONY: setup demo test bench
+
+$(VENV)/.installed: setup.py scripts/setup_env.sh
+	bash scripts/setup_env.sh
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/depthpose demo --out demo_out
+
+test: setup
+	$(VENV)/bin/python -m pytest -n 2 test
+
+bench: setup
+	$(VENV)/bin/python bench/bench_decode.py

@@ -1,0 +1,137 @@
+"""Checkpoint files: the project format with its metadata, and the authors' plain state dicts.
+
+Every file is read with ``torch.load(weights_only=True)``: a file that holds anything but tensors and plain
+containers is refused before any of its code could run.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from depthpose_core.errors import CheckpointError
+from depthpose_core.preprocess import Preprocessing
+
+__all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+
+#: Marker and version of the project checkpoint format.
+CHECKPOINT_FORMAT = "depthpose-checkpoint/1"
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint.
+
+    Attributes:
+        state_dict: parameter name -> tensor.
+        model_name: registry name of the architecture (``models.list_models()``), or None for a plain state dict.
+        model_kwargs: builder keyword arguments, e.g. ``{}`` for DepthPose.
+        preprocessing: the input pipeline the weights were trained with, or None for a plain state dict.
+        keypoint_format: joint order of the heatmaps; always ``"openpose-coco18"`` today.
+        meta: free-form metadata (training iteration, dataset, metrics, ...).
+        source: the file it came from.
+    """
+
+    state_dict: dict[str, torch.Tensor]
+    model_name: str | None = None
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    preprocessing: Preprocessing | None = None
+    keypoint_format: str = "openpose-coco18"
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def is_plain(self) -> bool:
+        """True for a bare state dict (e.g. the authors' released files) without the project metadata."""
+        return self.model_name is None
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    state_dict: Mapping[str, torch.Tensor],
+    *,
+    model_name: str,
+    preprocessing: Preprocessing,
+    model_kwargs: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a project checkpoint atomically (temporary file + rename) and return its path."""
+    path = Path(path)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "model": model_name,
+        "model_kwargs": dict(model_kwargs or {}),
+        "preprocessing": preprocessing.to_dict(),
+        "keypoint_format": "openpose-coco18",
+        "meta": dict(meta or {}),
+        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _read(path: Path) -> Any:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist or is not a file")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(
+            f"checkpoint {path} was refused: it holds Python objects that are not plain tensors or containers "
+            f"(weights_only loading; nothing from it was executed): {first}"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as err:
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file: {err}") from None
+
+
+def _tensor_dict(obj: Any, path: Path, what: str) -> dict[str, torch.Tensor]:
+    if not isinstance(obj, Mapping) or not obj:
+        raise CheckpointError(f"checkpoint {path}: {what} is not a non-empty mapping")
+    bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    if bad:
+        raise CheckpointError(f"checkpoint {path}: {what} has non-tensor entries, e.g. {bad[:3]}")
+    return dict(obj)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Load a project checkpoint or a plain state dict (such as ``depthpose_64x48.pth``).
+
+    Raises:
+        CheckpointError: the file is missing, corrupt, hostile (objects beyond tensors), or malformed.
+    """
+    path = Path(path)
+    obj = _read(path)
+    if isinstance(obj, Mapping) and obj.get("format") == CHECKPOINT_FORMAT:
+        missing = {"model", "preprocessing", "state_dict"} - set(obj)
+        if missing:
+            raise CheckpointError(f"checkpoint {path} lacks {sorted(missing)}")
+        try:
+            pre = Preprocessing.from_dict(dict(obj["preprocessing"]))
+        except (TypeError, ValueError) as err:
+            raise CheckpointError(f"checkpoint {path}: bad preprocessing metadata: {err}") from None
+        if not isinstance(obj["model"], str):
+            raise CheckpointError(f"checkpoint {path}: model name must be a string, got {obj['model']!r}")
+        return Checkpoint(
+            state_dict=_tensor_dict(obj["state_dict"], path, "state_dict"),
+            model_name=obj["model"],
+            model_kwargs=dict(obj.get("model_kwargs") or {}),
+            preprocessing=pre,
+            keypoint_format=str(obj.get("keypoint_format", "openpose-coco18")),
+            meta=dict(obj.get("meta") or {}),
+            source=str(path),
+        )
+    if isinstance(obj, Mapping) and "format" in obj:
+        raise CheckpointError(f"checkpoint {path} has unsupported format {obj['format']!r}; this version reads "
+                              f"{CHECKPOINT_FORMAT!r}")
+    return Checkpoint(state_dict=_tensor_dict(obj, path, "the file"), source=str(path))

@@ -1,0 +1,95 @@
+"""``depthpose`` command line: parses arguments and hands them to :mod:`depthpose_core.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["build_parser", "main"]
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 64x48") from None
+    if w < 1 or h < 1:
+        raise argparse.ArgumentTypeError(f"size {text!r} must be positive")
+    return w, h
+
+
+def _add_runtime_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", help="auto (GPU if present, else CPU), cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"), help="network autocast dtype")
+    p.add_argument("--no-flip", dest="flip_test", action="store_false", help="skip the flip test (half the cost)")
+    p.add_argument("--decoder", dest="decoder_mode", default="fast", choices=("fast", "reference"),
+                   help="fast (product default) or reference (exact published semantics)")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``depthpose`` command."""
+    parser = argparse.ArgumentParser(prog="depthpose", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="run on a generated operating-room depth frame; print skeletons, write overlay")
+    p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder (default: demo_out)")
+    p.add_argument("--model", type=Path, help="project checkpoint (default: the embedded default)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--seed", type=int, default=0, help="scene seed")
+
+    p = sub.add_parser("infer", help="estimate poses on a depth image (.png 16-bit mm / 8-bit, or .npy)")
+    p.add_argument("depth", type=Path, help="depth frame: 16-bit PNG in mm, 8-bit PNG, or .npy (uint16 mm, float m)")
+    weights = p.add_mutually_exclusive_group(required=True)
+    weights.add_argument("--model", type=Path, help="checkpoint: project format, or the authors' plain state dict")
+    weights.add_argument("--untrained", action="store_true", help="random weights (pipeline check only)")
+    p.add_argument("--model-name", help="architecture of a plain state dict (e.g. depthpose)")
+    p.add_argument("--lowres", type=_size, help="low resolution of a plain state dict, e.g. 64x48 or 80x60")
+    p.add_argument("--near-mm", type=float, help="depth mapped to 0 for a plain state dict (mm)")
+    p.add_argument("--far-mm", type=float, help="depth mapped to 1 for a plain state dict (mm)")
+    p.add_argument("--out-json", type=Path, help="write COCO-style results here")
+    p.add_argument("--overlay", type=Path, help="write a low-resolution overlay PNG here")
+    p.add_argument("--image-id", type=int, default=0, help="image_id written in the results")
+    _add_runtime_options(p)
+
+    p = sub.add_parser("eval-results", help="MVOR PCK table of a COCO results file against ground truth")
+    p.add_argument("gt", type=Path, help="COCO-style ground truth with MVOR-10 keypoints (e.g. camma_mvor_2018.json)")
+    p.add_argument("results", type=Path, help="COCO results list (keypoints or coco_keypoints)")
+    p.add_argument("--json", dest="json_out", type=Path, help="also write the figures as JSON")
+    p.add_argument("--name", default="results", help="row name in the table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``depthpose`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    from depthpose_core import commands
+
+    if args.command == "demo":
+        return commands.demo(args.out, model=args.model, device=args.device, seed=args.seed)
+    if args.command == "infer":
+        options: dict[str, object] = {
+            "device": args.device, "precision": args.precision, "flip_test": args.flip_test,
+            "decoder_mode": args.decoder_mode,
+        }  # fmt: skip
+        plain = {"lowres": args.lowres, "near_mm": args.near_mm, "far_mm": args.far_mm}
+        if args.model_name:
+            options["model_name"] = args.model_name
+        if any(v is not None for v in plain.values()):
+            from depthpose_core.preprocess import Preprocessing
+
+            size = args.lowres or (64, 48)
+            options["preprocessing"] = Preprocessing(lowres_size=size, model_size=size).with_updates(
+                near_mm=args.near_mm, far_mm=args.far_mm
+            )
+        return commands.infer(args.depth, model=None if args.untrained else args.model, out_json=args.out_json,
+                              overlay=args.overlay, image_id=args.image_id, **options)  # fmt: skip
+    return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

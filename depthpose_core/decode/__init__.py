@@ -1,0 +1,8 @@
+"""The PAF decoder: network maps -> people, in a reference mode (the published semantics) and a fast mode."""
+
+from __future__ import annotations
+
+from depthpose_core.decode.decoder import MODES, decode
+from depthpose_core.decode.params import DecoderParams
+
+__all__ = ["DecoderParams", "MODES", "decode"]

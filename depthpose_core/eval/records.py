@@ -1,0 +1,222 @@
+"""Validation of MVOR ground truth and COCO result records, and their conversion to arrays.
+
+Every problem raises :class:`~depthpose_core.errors.EvaluationError` naming the record (index in its list and,
+where it has one, its id) and the bad value. Coordinates stay in image pixels throughout; a keypoint at (0, 0)
+is missing, whatever its visibility flag or score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from depthpose_core.errors import EvaluationError
+from depthpose_core.keypoints import COCO17_NAMES, MVOR10_NAMES, coco17_to_mvor10
+
+__all__ = ["Detections", "GroundTruth", "parse_ground_truth", "parse_results"]
+
+_NUM_COCO = len(COCO17_NAMES)
+_NUM_MVOR = len(MVOR10_NAMES)
+_NUMBER_TYPES = (int, float, np.integer, np.floating)
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """The evaluated ground-truth persons (``only_bbox == 0`` with at least one present joint).
+
+    Attributes:
+        joints: ``(P, 10, 2)`` float64 x, y in image pixels, MVOR-10 order; NaN where the joint is missing.
+        image_index: ``(P,)`` int64 position of each person's image in ``image_ids``.
+        image_ids: every id of the ground-truth ``images`` list, in file order.
+    """
+
+    joints: np.ndarray
+    image_index: np.ndarray
+    image_ids: tuple[Hashable, ...]
+
+    @property
+    def index_of(self) -> dict[Hashable, int]:
+        """Image id -> position in ``image_ids``."""
+        return {image_id: i for i, image_id in enumerate(self.image_ids)}
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Result records as arrays, in result-list order.
+
+    Attributes:
+        joints: ``(D, 10, 2)`` float64 MVOR-10 x, y in image pixels (COCO-17 records converted by the MVOR rules);
+            NaN where missing.
+        boxes: ``(D, 4)`` float64 x_min, y_min, x_max, y_max of the record's present keypoints as given (all 17
+            for COCO-17 records, the 10 for MVOR-10 records); NaN for a record without keypoints.
+        scores: ``(D,)`` float64 detection scores.
+        image_index: ``(D,)`` int64 position of each record's image in the ground truth's ``image_ids``.
+    """
+
+    joints: np.ndarray
+    boxes: np.ndarray
+    scores: np.ndarray
+    image_index: np.ndarray
+
+
+def parse_ground_truth(gt: Any) -> GroundTruth:
+    """Validate COCO-style MVOR ground truth and keep the persons the PCK protocol evaluates.
+
+    Annotations need ``image_id`` (an id of ``images``) and ``only_bbox`` (0 or 1); those with ``only_bbox == 0``
+    also need ``keypoints``: 30 finite numbers (10 MVOR x, y, visibility triplets). Annotations with
+    ``only_bbox == 1`` are not evaluated and their keypoints are not read. An ``only_bbox == 0`` annotation
+    whose keypoints are all missing has no box and is skipped, as the reference evaluator does.
+
+    Raises:
+        EvaluationError: a missing key, a wrong type or count, a non-finite number, a duplicate image id or an
+            annotation of an unknown image; the message names the record.
+    """
+    if not isinstance(gt, dict):
+        raise EvaluationError(f"ground truth must be a COCO-style object (dict), got {type(gt).__name__}")
+    images = _require_list(gt, "images", "ground truth")
+    annotations = _require_list(gt, "annotations", "ground truth")
+
+    index_of: dict[Hashable, int] = {}
+    for i, image in enumerate(images):
+        where = f"ground truth image {i}"
+        image_id = _image_id(_require_dict(image, where), "id", where)
+        if image_id in index_of:
+            raise EvaluationError(f"{where}: duplicate image id {image_id!r} (also image {index_of[image_id]})")
+        index_of[image_id] = i
+
+    joints: list[np.ndarray] = []
+    image_index: list[int] = []
+    for i, ann in enumerate(annotations):
+        where = f"ground truth annotation {i}"
+        ann = _require_dict(ann, where)
+        if "id" in ann:
+            where += f" (id {ann['id']!r})"
+        image_id = _image_id(ann, "image_id", where)
+        if image_id not in index_of:
+            raise EvaluationError(f"{where}: image_id {image_id!r} is not in the ground-truth images")
+        if "only_bbox" not in ann:
+            raise EvaluationError(f"{where}: missing key 'only_bbox'")
+        only_bbox = ann["only_bbox"]
+        if isinstance(only_bbox, bool) or only_bbox not in (0, 1):
+            raise EvaluationError(f"{where}: 'only_bbox' must be 0 or 1, got {only_bbox!r}")
+        if only_bbox == 1:
+            continue
+        xy = _keypoints(ann, "keypoints", (_NUM_MVOR,), where)[:, :2]
+        present = (xy != 0).any(axis=1)
+        if not present.any():
+            continue
+        joints.append(np.where(present[:, None], xy, np.nan))
+        image_index.append(index_of[image_id])
+
+    return GroundTruth(
+        joints=np.array(joints, dtype=np.float64).reshape(-1, _NUM_MVOR, 2),
+        image_index=np.array(image_index, dtype=np.int64),
+        image_ids=tuple(index_of),
+    )
+
+
+def parse_results(results: Any, index_of: Mapping[Hashable, int]) -> Detections:
+    """Validate a COCO results list and convert every record to MVOR-10.
+
+    Each record needs ``image_id`` (an id of the ground-truth images; unknown ids are an error, since they mean
+    the results and the ground truth do not belong together), a finite ``score`` and keypoints: under
+    ``coco_keypoints`` 51 numbers (COCO-17 x, y, score triplets), or under ``keypoints`` 51 numbers (COCO-17) or 30
+    numbers (MVOR-10, used as is). When both keys exist ``coco_keypoints`` is used and ``keypoints`` is ignored.
+
+    Args:
+        results: the parsed results list.
+        index_of: ground-truth image id -> image position (see :attr:`GroundTruth.index_of`).
+
+    Raises:
+        EvaluationError: a missing key, a wrong type or count, a non-finite number or an unknown image id; the
+            message names the record index and its image id.
+    """
+    if not isinstance(results, list):
+        raise EvaluationError(f"results must be a COCO results list, got {type(results).__name__}")
+    count = len(results)
+    joints = np.full((count, _NUM_MVOR, 2), np.nan)
+    boxes = np.full((count, 4), np.nan)
+    scores = np.empty(count)
+    image_index = np.empty(count, dtype=np.int64)
+    for i, record in enumerate(results):
+        where = f"results record {i}"
+        record = _require_dict(record, where)
+        image_id = _image_id(record, "image_id", where)
+        where += f" (image_id {image_id!r})"
+        if image_id not in index_of:
+            raise EvaluationError(f"{where}: image_id is not in the ground-truth images")
+        image_index[i] = index_of[image_id]
+        scores[i] = _number(record, "score", where)
+
+        if "coco_keypoints" in record:
+            kps = _keypoints(record, "coco_keypoints", (_NUM_COCO,), where)
+        elif "keypoints" in record:
+            kps = _keypoints(record, "keypoints", (_NUM_COCO, _NUM_MVOR), where)
+        else:
+            raise EvaluationError(f"{where}: no keypoints (neither 'coco_keypoints' nor 'keypoints')")
+        present = (kps[:, :2] != 0).any(axis=1)
+        if not present.any():
+            continue
+        mvor = coco17_to_mvor10(kps)[:, :2] if len(kps) == _NUM_COCO else kps[:, :2]
+        joints[i] = np.where((mvor != 0).any(axis=1)[:, None], mvor, np.nan)
+        xy = kps[present, :2]
+        boxes[i] = (*xy.min(axis=0), *xy.max(axis=0))
+    return Detections(joints=joints, boxes=boxes, scores=scores, image_index=image_index)
+
+
+def _require_dict(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise EvaluationError(f"{where}: expected an object (dict), got {type(value).__name__}")
+    return value
+
+
+def _require_list(container: dict[str, Any], key: str, where: str) -> list[Any]:
+    if key not in container:
+        raise EvaluationError(f"{where}: missing key {key!r}")
+    value = container[key]
+    if not isinstance(value, list):
+        raise EvaluationError(f"{where}: {key!r} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _image_id(record: dict[str, Any], key: str, where: str) -> Hashable:
+    if key not in record:
+        raise EvaluationError(f"{where}: missing key {key!r}")
+    value = record[key]
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise EvaluationError(f"{where}: {key!r} must be an integer or a string, got {value!r}")
+    return value
+
+
+def _number(record: dict[str, Any], key: str, where: str) -> float:
+    if key not in record:
+        raise EvaluationError(f"{where}: missing key {key!r}")
+    value = record[key]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER_TYPES) or not np.isfinite(value):
+        raise EvaluationError(f"{where}: {key!r} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _keypoints(record: dict[str, Any], key: str, joint_counts: tuple[int, ...], where: str) -> np.ndarray:
+    """``record[key]`` as a ``(K, 3)`` float64 array of x, y, visibility-or-score triplets, K in ``joint_counts``."""
+    if key not in record:
+        raise EvaluationError(f"{where}: missing key {key!r}")
+    values = record[key]
+    expected = " or ".join(f"{3 * k}" for k in joint_counts)
+    if not isinstance(values, list):
+        raise EvaluationError(f"{where}: {key!r} must be a list of {expected} numbers, got {type(values).__name__}")
+    if len(values) not in tuple(3 * k for k in joint_counts):
+        raise EvaluationError(
+            f"{where}: {key!r} must hold {expected} numbers (x, y, v triplets), got {len(values)}"
+        )
+    for j, value in enumerate(values):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER_TYPES):
+            raise EvaluationError(f"{where}: {key}[{j}] must be a number, got {value!r}")
+    array = np.array(values, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise EvaluationError(f"{where}: {key}[{bad[0]}] must be a finite number, got {array[bad[0]]}")
+    return array.reshape(-1, 3)

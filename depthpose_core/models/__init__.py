@@ -1,0 +1,26 @@
+"""Networks: DepthPose, the RTPose-1ch and SR+RTPose baselines, their registry, weight loading and cost."""
+
+from __future__ import annotations
+
+from depthpose_core.models._blocks import TrainOutput
+from depthpose_core.models._registry import build_model, list_models, register_model
+from depthpose_core.models.complexity import count_macs, count_parameters
+from depthpose_core.models.depthpose import DepthPose
+from depthpose_core.models.rtpose import RTPose
+from depthpose_core.models.sr import SRNet, SRRTPose
+from depthpose_core.models.weights import init_sr_orthogonal_, load_weights
+
+__all__ = [
+    "DepthPose",
+    "RTPose",
+    "SRNet",
+    "SRRTPose",
+    "TrainOutput",
+    "build_model",
+    "count_macs",
+    "count_parameters",
+    "init_sr_orthogonal_",
+    "list_models",
+    "load_weights",
+    "register_model",
+]

@@ -1,0 +1,163 @@
+"""Ingress: depth frame -> normalised low-resolution network input. The one place where this happens.
+
+Training and inference both call :func:`to_lowres` / :func:`to_model_input` with the :class:`Preprocessing`
+recorded in the checkpoint, so the two always agree. Privacy: :func:`to_lowres` is the only function that ever
+sees a full-resolution frame; it returns the low-resolution array and keeps no reference to its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import cv2
+import numpy as np
+
+from depthpose_core.errors import InputError
+
+__all__ = ["DOWNSAMPLING", "Preprocessing", "normalise_depth", "to_lowres", "to_model_input"]
+
+#: Interpolation used to reduce a frame to the low resolution (OpenCV flags). "bicubic" is the paper's.
+DOWNSAMPLING: dict[str, int] = {"bicubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST}
+
+# Largest relative difference between the frame's and the low resolution's aspect ratios that is accepted.
+_ASPECT_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How a depth frame becomes the network input; recorded in every project checkpoint.
+
+    Attributes:
+        lowres_size: (width, height) in pixels of the privacy-preserving low resolution the frame is reduced to
+            at ingress (64x48 or 80x60 for DepthPose).
+        model_size: (width, height) the network sees. Equal to ``lowres_size`` except for the RTPose-on-upsampled-LR
+            baseline, where the low-resolution image is bicubic-upsampled back (e.g. to 640x480).
+        near_mm: depth in millimetres mapped to 0.
+        far_mm: depth in millimetres mapped to 1; depth beyond is clipped to 1.
+        downsampling: interpolation used to reach ``lowres_size``: one of ``DOWNSAMPLING``.
+        decode_frame: (width, height) of the sensor frame the output maps are decoded into (the reference
+            evaluation decodes into 640x480: stride 10 for 64x48 maps, 8 for 80x60).
+    """
+
+    lowres_size: tuple[int, int] = (64, 48)
+    model_size: tuple[int, int] = (64, 48)
+    near_mm: float = 500.0
+    far_mm: float = 6000.0
+    downsampling: str = "bicubic"
+    decode_frame: tuple[int, int] = (640, 480)
+
+    def __post_init__(self) -> None:
+        for name in ("lowres_size", "model_size", "decode_frame"):
+            size = getattr(self, name)
+            if len(size) != 2 or min(size) < 1:
+                raise ValueError(f"Preprocessing.{name} must be (width, height) in pixels, got {size!r}")
+            object.__setattr__(self, name, (int(size[0]), int(size[1])))
+        if not 0 <= self.near_mm < self.far_mm:
+            raise ValueError(f"need 0 <= near_mm < far_mm, got near_mm={self.near_mm} far_mm={self.far_mm}")
+        if self.downsampling not in DOWNSAMPLING:
+            raise ValueError(f"downsampling {self.downsampling!r} is not one of {sorted(DOWNSAMPLING)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, checkpoint-safe representation (ints, floats, strings and lists only)."""
+        out = asdict(self)
+        for name in ("lowres_size", "model_size", "decode_frame"):
+            out[name] = list(out[name])
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown preprocessing keys {sorted(unknown)}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
+
+    def with_updates(self, **changes: Any) -> Preprocessing:
+        """A copy with some fields replaced (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def normalise_depth(depth: np.ndarray, near_mm: float, far_mm: float) -> np.ndarray:
+    """Map a depth frame to float32 in [0, 1].
+
+    Args:
+        depth: (H, W) depth. ``uint16``: millimetres; ``float32``/``float64``: metres; ``uint8``: an already
+            normalised 8-bit image (value / 255 is used as is). 0, NaN and inf mean "no reading".
+        near_mm: depth mapped to 0 (closer readings clip to 0).
+        far_mm: depth mapped to 1 (farther readings clip to 1).
+
+    Returns:
+        (H, W) float32; "no reading" pixels are 0.
+    """
+    kind, size = depth.dtype.kind, depth.dtype.itemsize  # byte order is handled by astype
+    if kind == "u" and size == 1:
+        return depth.astype(np.float32) * np.float32(1.0 / 255.0)
+    if kind == "u" and size == 2:
+        mm = depth.astype(np.float32)
+    elif kind == "f":
+        with np.errstate(invalid="ignore", over="ignore"):
+            mm = depth.astype(np.float32) * np.float32(1000.0)
+    else:
+        raise InputError(f"depth dtype {depth.dtype} is not supported: use uint16 mm, float32 m or uint8")
+    valid = np.isfinite(mm) & (mm > 0)
+    out = (mm - np.float32(near_mm)) * np.float32(1.0 / (far_mm - near_mm))
+    np.clip(out, 0.0, 1.0, out=out)
+    out[~valid] = 0.0
+    return out
+
+
+def _check_frame(depth: np.ndarray, lowres_size: tuple[int, int]) -> None:
+    if not isinstance(depth, np.ndarray):
+        raise InputError(f"depth frame must be a numpy array, got {type(depth).__name__}")
+    if depth.ndim == 3 and depth.shape[2] == 1:
+        return
+    if depth.ndim != 2:
+        raise InputError(f"depth frame must be (H, W), got shape {depth.shape}")
+    h, w = depth.shape[:2]
+    if h < 2 or w < 2:
+        raise InputError(f"depth frame {w}x{h} is too small")
+    aspect, target = w / h, lowres_size[0] / lowres_size[1]
+    if abs(aspect / target - 1.0) > _ASPECT_TOLERANCE:
+        raise InputError(
+            f"depth frame {w}x{h} has aspect {aspect:.3f}, the model's low resolution "
+            f"{lowres_size[0]}x{lowres_size[1]} has {target:.3f}: crop or pad the frame first"
+        )
+
+
+def to_lowres(depth: np.ndarray, pre: Preprocessing) -> np.ndarray:
+    """Reduce a depth frame to the normalised low-resolution image (the privacy step).
+
+    Args:
+        depth: (H, W) depth frame at any resolution with the low resolution's aspect ratio (see
+            :func:`normalise_depth` for dtypes and units). A frame already at ``pre.lowres_size`` is only
+            normalised.
+        pre: the preprocessing recorded with the model.
+
+    Returns:
+        (h, w) float32 in [0, 1] at ``pre.lowres_size``. The input is not kept.
+    """
+    _check_frame(depth, pre.lowres_size)
+    depth = depth.reshape(depth.shape[0], depth.shape[1])
+    norm = normalise_depth(depth, pre.near_mm, pre.far_mm)
+    if (norm.shape[1], norm.shape[0]) != pre.lowres_size:
+        norm = cv2.resize(norm, pre.lowres_size, interpolation=DOWNSAMPLING[pre.downsampling])
+        np.clip(norm, 0.0, 1.0, out=norm)
+    return norm
+
+
+def to_model_input(lowres: np.ndarray, pre: Preprocessing) -> np.ndarray:
+    """The network input for a low-resolution image: upsampled only for the RTPose-on-LR baseline.
+
+    Args:
+        lowres: (h, w) float32 from :func:`to_lowres`.
+        pre: the preprocessing recorded with the model.
+
+    Returns:
+        (H, W) float32 in [0, 1] at ``pre.model_size``.
+    """
+    if (lowres.shape[1], lowres.shape[0]) == pre.model_size:
+        return lowres
+    up = cv2.resize(lowres, pre.model_size, interpolation=cv2.INTER_CUBIC)
+    return np.clip(up, 0.0, 1.0, out=up)

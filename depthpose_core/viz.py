@@ -1,0 +1,57 @@
+"""Overlay images of skeletons on the low-resolution depth image (never on a full-resolution frame)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from depthpose_core.keypoints import LIMBS
+from depthpose_core.skeleton import Skeleton
+
+__all__ = ["draw_overlay"]
+
+# One BGR colour per person id modulo the palette.
+_PALETTE = ((0, 0, 255), (0, 200, 0), (255, 64, 0), (0, 200, 255), (255, 0, 200), (200, 200, 0), (128, 0, 255))
+
+
+def draw_overlay(lowres: np.ndarray, people: Sequence[Skeleton], *, scale: int = 8) -> np.ndarray:
+    """Draw skeletons over a low-resolution depth image.
+
+    The image is the low-resolution array enlarged by pixel replication (``scale`` x ``scale`` blocks of one
+    value), so it holds no more depth information than the low resolution itself; skeleton lines are drawn on
+    top.
+
+    Args:
+        lowres: (h, w) float32 normalised depth in [0, 1] (the network input).
+        people: skeletons in any pixel frame covering the same field of view (each carries its frame size).
+        scale: integer enlargement factor (1 keeps the image at the low resolution).
+
+    Returns:
+        (h * scale, w * scale, 3) uint8 BGR image.
+    """
+    if lowres.ndim != 2:
+        raise ValueError(f"lowres must be (h, w), got shape {lowres.shape}")
+    if scale < 1:
+        raise ValueError(f"scale must be >= 1, got {scale}")
+    grey = np.clip(lowres * 255.0, 0, 255).astype(np.uint8)
+    image = cv2.applyColorMap(grey, cv2.COLORMAP_BONE)
+    image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+    h, w = image.shape[:2]
+    thickness = max(1, scale // 4)
+    for i, person in enumerate(people):
+        colour = _PALETTE[i % len(_PALETTE)]
+        pts = person.rescaled((w, h)).keypoints
+        present = ~np.isnan(pts[:, 0])
+        for a, b in LIMBS:
+            if present[a] and present[b]:
+                cv2.line(image, _pixel(pts[a]), _pixel(pts[b]), colour, thickness, cv2.LINE_AA)
+        for j in np.flatnonzero(present):
+            cv2.circle(image, _pixel(pts[j]), thickness + 1, colour, -1, cv2.LINE_AA)
+    return image
+
+
+def _pixel(xy: np.ndarray) -> tuple[int, int]:
+    """Continuous coordinates (pixel centres at +0.5) -> integer pixel for drawing."""
+    return int(np.floor(xy[0])), int(np.floor(xy[1]))

@@ -1,0 +1,19 @@
+"""depthpose: privacy-preserving multi-person pose estimation on low-resolution depth images."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="depthpose",
+    version="0.1.0",
+    description=__doc__,
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["depthpose_core", "depthpose_core.*", "depthpose_ros", "depthpose_ros.*"]),
+    # Any torch build >= 2.1 works (CUDA builds for GPUs); the setup script installs the CPU wheel 2.13.0 here.
+    install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8"],
+    extras_require={"test": ["pytest>=8", "pytest-xdist>=3"]},
+    entry_points={"console_scripts": ["depthpose = depthpose_core.cli:main"]},
+)
