@@ -6,7 +6,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+
+from depthpose_core.config import ConfigError, RuntimeConfig, load_runtime_config
+from depthpose_core.preprocess import Preprocessing
 
 __all__ = ["build_parser", "main"]
 
@@ -22,11 +26,21 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _add_runtime_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto", help="auto (GPU if present, else CPU), cpu, cuda or cuda:N")
-    p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"), help="network autocast dtype")
-    p.add_argument("--no-flip", dest="flip_test", action="store_false", help="skip the flip test (half the cost)")
-    p.add_argument("--decoder", dest="decoder_mode", default="fast", choices=("fast", "reference"),
+    """Estimator settings: defaults come from --config (else config/inference.yaml's values); flags override."""
+    p.add_argument("--config", type=Path, help="settings YAML (see config/inference.yaml)")
+    p.add_argument("--device", help="auto (GPU if present, else CPU), cpu, cuda or cuda:N")
+    p.add_argument("--precision", choices=("fp32", "fp16", "bf16"), help="network autocast dtype")
+    p.add_argument("--no-flip", dest="flip_test", action="store_const", const=False,
+                   help="skip the flip test (half the network cost)")  # fmt: skip
+    p.add_argument("--decoder", dest="decoder_mode", choices=("fast", "reference"),
                    help="fast (product default) or reference (exact published semantics)")  # fmt: skip
+
+
+def _runtime(args: argparse.Namespace) -> RuntimeConfig:
+    """The settings file (or the defaults) with the command-line overrides applied."""
+    base = load_runtime_config(args.config) if args.config else RuntimeConfig()
+    overrides = {k: getattr(args, k) for k in ("device", "precision", "flip_test", "decoder_mode")}
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run on a generated operating-room depth frame; print skeletons, write overlay")
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder (default: demo_out)")
     p.add_argument("--model", type=Path, help="project checkpoint (default: the embedded default)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--seed", type=int, default=0, help="scene seed")
+    _add_runtime_options(p)
 
     p = sub.add_parser("infer", help="estimate poses on a depth image (.png 16-bit mm / 8-bit, or .npy)")
     p.add_argument("depth", type=Path, help="depth frame: 16-bit PNG in mm, 8-bit PNG, or .npy (uint16 mm, float m)")
@@ -69,26 +83,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     from depthpose_core import commands
 
+    if args.command == "eval-results":
+        return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
+    try:
+        runtime = _runtime(args)
+    except ConfigError as err:
+        print(f"ERROR: {err}")
+        return 1
     if args.command == "demo":
-        return commands.demo(args.out, model=args.model, device=args.device, seed=args.seed)
-    if args.command == "infer":
-        options: dict[str, object] = {
-            "device": args.device, "precision": args.precision, "flip_test": args.flip_test,
-            "decoder_mode": args.decoder_mode,
-        }  # fmt: skip
-        plain = {"lowres": args.lowres, "near_mm": args.near_mm, "far_mm": args.far_mm}
-        if args.model_name:
-            options["model_name"] = args.model_name
-        if any(v is not None for v in plain.values()):
-            from depthpose_core.preprocess import Preprocessing
-
-            size = args.lowres or (64, 48)
-            options["preprocessing"] = Preprocessing(lowres_size=size, model_size=size).with_updates(
-                near_mm=args.near_mm, far_mm=args.far_mm
-            )
-        return commands.infer(args.depth, model=None if args.untrained else args.model, out_json=args.out_json,
-                              overlay=args.overlay, image_id=args.image_id, **options)  # fmt: skip
-    return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
+        return commands.demo(args.out, runtime, model=args.model, seed=args.seed)
+    preprocessing = None
+    if any(v is not None for v in (args.lowres, args.near_mm, args.far_mm)):
+        size = args.lowres or (64, 48)
+        preprocessing = Preprocessing(lowres_size=size, model_size=size).with_updates(
+            near_mm=args.near_mm, far_mm=args.far_mm
+        )
+    return commands.infer(
+        args.depth, runtime, model=None if args.untrained else args.model, out_json=args.out_json,
+        overlay=args.overlay, image_id=args.image_id, model_name=args.model_name, preprocessing=preprocessing,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

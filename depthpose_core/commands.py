@@ -17,7 +17,9 @@ from depthpose_core.keypoints import NET_JOINTS
 from depthpose_core.skeleton import Skeleton
 
 if TYPE_CHECKING:
+    from depthpose_core.config import RuntimeConfig
     from depthpose_core.inference import PoseEstimator
+    from depthpose_core.preprocess import Preprocessing
 
 __all__ = ["demo", "eval_results", "format_people", "infer", "read_depth"]
 
@@ -119,16 +121,27 @@ def _decoder_check(estimator: PoseEstimator, truth: np.ndarray, lowres: np.ndarr
     print(f"wrote {overlay} (decoder check skeletons on the low-resolution image)")
 
 
-def demo(out_dir: Path, *, model: Path | None = None, device: str = "auto", seed: int = 0) -> int:
-    """The main job on an embedded default: a generated operating-room depth frame -> skeletons + overlay."""
-    from depthpose_core.demo_scene import make_demo_frame
+def _estimator(
+    runtime: RuntimeConfig, model: Path | None, model_name: str | None = None,
+    preprocessing: Preprocessing | None = None,
+) -> PoseEstimator:  # fmt: skip
+    """A checkpoint's estimator, or the untrained default (announced) when there is no checkpoint."""
     from depthpose_core.inference import PoseEstimator
 
+    if model is None:
+        print(_UNTRAINED_BANNER)
+        return PoseEstimator.untrained(model_name or "depthpose", preprocessing, **runtime.estimator_kwargs())
+    return PoseEstimator.from_checkpoint(
+        model, model_name=model_name, preprocessing=preprocessing, **runtime.estimator_kwargs()
+    )
+
+
+def demo(out_dir: Path, runtime: RuntimeConfig, *, model: Path | None = None, seed: int = 0) -> int:
+    """The main job on an embedded default: a generated operating-room depth frame -> skeletons + overlay."""
+    from depthpose_core.demo_scene import make_demo_frame
+
     try:
-        estimator = (PoseEstimator.from_checkpoint(model, device=device) if model
-                     else PoseEstimator.untrained(device=device))  # fmt: skip
-        if not estimator.info.trained:
-            print(_UNTRAINED_BANNER)
+        estimator = _estimator(runtime, model)
         print(_describe(estimator))
         depth, truth = make_demo_frame(seed)
         print(f"frame: generated operating-room depth, {depth.shape[1]}x{depth.shape[0]} uint16 mm, seed {seed}, "
@@ -146,28 +159,23 @@ def demo(out_dir: Path, *, model: Path | None = None, device: str = "auto", seed
 
 def infer(
     depth_path: Path,
+    runtime: RuntimeConfig,
     *,
     model: Path | None,
-    out_json: Path | None,
-    overlay: Path | None,
+    out_json: Path | None = None,
+    overlay: Path | None = None,
     image_id: int = 0,
-    **options: object,
+    model_name: str | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> int:
     """Estimate poses on one depth file; print them and write COCO-style JSON and a low-resolution overlay.
 
-    ``options`` go to :class:`PoseEstimator` (device, precision, flip_test, decoder_mode) and, for a plain state
-    dict, ``model_name`` and ``preprocessing``.
+    ``model_name`` and ``preprocessing`` are needed for a plain state dict (e.g. the authors' released files);
+    ``model=None`` runs the untrained network.
     """
-    from depthpose_core.inference import PoseEstimator
-
     try:
         depth = read_depth(depth_path)
-        if model is None:
-            options.pop("model_name", None)
-            estimator = PoseEstimator.untrained(**options)  # type: ignore[arg-type]
-            print(_UNTRAINED_BANNER)
-        else:
-            estimator = PoseEstimator.from_checkpoint(model, **options)  # type: ignore[arg-type]
+        estimator = _estimator(runtime, model, model_name, preprocessing)
         print(_describe(estimator))
         people, lowres, timing = _timed_estimate(estimator, depth)
         print(f"{depth_path}: {depth.shape[1]}x{depth.shape[0]} {depth.dtype}; ingress {timing['ingress_ms']:.1f} ms, "

@@ -53,6 +53,9 @@ def test_infer_reports_bad_files_without_a_traceback(tmp_path: pathlib.Path,
     assert "ERROR: checkpoint" in capsys.readouterr().out
     assert main(["infer", str(tmp_path / "missing.png"), "--untrained"]) == 1
     assert "does not exist" in capsys.readouterr().out
+    (tmp_path / "bad.yaml").write_text("device: [\n")
+    assert main(["infer", str(tmp_path / "d.npy"), "--untrained", "--config", str(tmp_path / "bad.yaml")]) == 1
+    assert "not valid YAML" in capsys.readouterr().out
     np.save(tmp_path / "rgb.npy", np.zeros((480, 640, 3), np.uint8))
     assert main(["infer", str(tmp_path / "rgb.npy"), "--untrained"]) == 1
     assert "single-channel" in capsys.readouterr().out

@@ -1,0 +1,56 @@
+"""Settings files: the shipped file states the built-in defaults; bad files name the problem."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from depthpose_core.cli import _runtime, build_parser
+from depthpose_core.config import ConfigError, RuntimeConfig, load_runtime_config
+from depthpose_core.decode import DecoderParams
+
+SHIPPED = pathlib.Path(__file__).parents[1] / "config" / "inference.yaml"
+
+
+def test_shipped_file_holds_the_built_in_defaults() -> None:
+    assert load_runtime_config(SHIPPED) == RuntimeConfig()
+
+
+def test_partial_file_keeps_other_defaults(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("flip_test: false\ndecoder:\n  mode: reference\n  peak_threshold: 0.2\n")
+    cfg = load_runtime_config(path)
+    assert not cfg.flip_test and cfg.decoder_mode == "reference"
+    assert cfg.decoder == DecoderParams(peak_threshold=0.2) and cfg.device == "auto"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("colour: red\n", "unknown keys"),
+        ("decoder:\n  sigma: 3\n", "unknown decoder keys"),
+        ("decoder:\n  mode: slow\n", "decoder.mode"),
+        ("decoder:\n  num_samples: 1\n", "num_samples"),
+        ("flip_test: 3\n", "flip_test must be bool"),
+        ("- a\n- b\n", "mapping"),
+        ("device: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_files_name_the_problem(tmp_path: pathlib.Path, text: str, match: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        load_runtime_config(path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_runtime_config(tmp_path / "absent.yaml")
+
+
+def test_command_line_flags_override_the_file(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("device: cpu\nprecision: bf16\ndecoder:\n  mode: reference\n")
+    args = build_parser().parse_args(["infer", "x.png", "--untrained", "--config", str(path), "--decoder", "fast",
+                                      "--no-flip"])  # fmt: skip
+    cfg = _runtime(args)
+    assert (cfg.device, cfg.precision, cfg.decoder_mode, cfg.flip_test) == ("cpu", "bf16", "fast", False)
+    assert _runtime(build_parser().parse_args(["infer", "x.png", "--untrained"])) == RuntimeConfig()
