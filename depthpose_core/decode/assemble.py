@@ -14,44 +14,73 @@ __all__ = ["assemble_people"]
 
 
 class _Person:
-    """A person being assembled: one peak id (or -1) per joint, the summed part and limb scores, the part count."""
+    """A person being assembled: one peak id (or -1) per joint, the summed part and limb scores, the part count;
+    ``serial`` is its creation rank (the reference's list order)."""
 
-    __slots__ = ("count", "slots", "total")
+    __slots__ = ("count", "serial", "slots", "total")
 
-    def __init__(self, slots: list[int], total: float, count: int) -> None:
+    def __init__(self, serial: int, slots: list[int], total: float, count: int) -> None:
+        self.serial = serial
         self.slots = slots
         self.total = total
         self.count = count
 
-    def set_part(self, joint: int, peak: int, peak_score: float, limb_score: float) -> None:
+
+class _Assembly:
+    """The people being assembled, with an index from each peak id to the people whose slot holds it."""
+
+    def __init__(self, scores: list[float]) -> None:
+        self.people: list[_Person] = []
+        self._created = 0
+        self._holders: dict[int, list[_Person]] = {}
+        self._scores = scores
+
+    def _hold(self, peak: int, person: _Person) -> None:
+        self._holders.setdefault(peak, []).append(person)
+
+    def _set_part(self, person: _Person, joint: int, peak: int, limb_score: float) -> None:
         """The one-person rule: put ``peak`` in the joint's slot unless it is already there."""
-        if self.slots[joint] != peak:
-            self.slots[joint] = peak
-            self.count += 1
-            self.total += peak_score + limb_score
+        old = person.slots[joint]
+        if old == peak:
+            return
+        if old >= 0:
+            self._holders[old].remove(person)
+        person.slots[joint] = peak
+        self._hold(peak, person)
+        person.count += 1
+        person.total += self._scores[peak] + limb_score
 
-
-def _grow(people: list[_Person], ja: int, jb: int, a: int, b: int, limb_score: float, scores: list[float]) -> None:
-    """Apply one accepted limb (source peak ``a`` of joint ``ja``, destination ``b`` of joint ``jb``)."""
-    found = [p for p in people if p.slots[ja] == a or p.slots[jb] == b]
-    if not found:
-        slots = [-1] * NUM_JOINTS
-        slots[ja], slots[jb] = a, b
-        people.append(_Person(slots, scores[a] + scores[b] + limb_score, 2))
-        return
-    first = found[0]
-    if len(found) == 1:
-        first.set_part(jb, b, scores[b], limb_score)
-        return
-    second = found[1]  # the reference never meets more than two; the first two found are used
-    if any(s >= 0 and t >= 0 for s, t in zip(first.slots, second.slots)):
-        first.set_part(jb, b, scores[b], limb_score)
-        return
-    first.slots = [s if s >= 0 else t for s, t in zip(first.slots, second.slots)]
-    first.total += second.total
-    first.count += second.count
-    first.total += limb_score
-    people.remove(second)
+    def add_limb(self, ja: int, jb: int, a: int, b: int, limb_score: float) -> None:
+        """Apply one accepted limb (source peak ``a`` of joint ``ja``, destination ``b`` of joint ``jb``)."""
+        found = self._holders.get(a, []) + [p for p in self._holders.get(b, ()) if p.slots[ja] != a]
+        if not found:
+            slots = [-1] * NUM_JOINTS
+            slots[ja], slots[jb] = a, b
+            person = _Person(self._created, slots, self._scores[a] + self._scores[b] + limb_score, 2)
+            self._created += 1
+            self.people.append(person)
+            self._hold(a, person)
+            self._hold(b, person)
+            return
+        if len(found) > 1:
+            found.sort(key=lambda p: p.serial)
+        first = found[0]
+        if len(found) == 1:
+            self._set_part(first, jb, b, limb_score)
+            return
+        second = found[1]  # the reference never meets more than two; the first two found are used
+        if any(s >= 0 and t >= 0 for s, t in zip(first.slots, second.slots)):
+            self._set_part(first, jb, b, limb_score)
+            return
+        for joint, peak in enumerate(second.slots):
+            if peak >= 0:
+                first.slots[joint] = peak
+                holders = self._holders[peak]
+                holders[holders.index(second)] = first
+        first.total += second.total
+        first.count += second.count
+        first.total += limb_score
+        self.people.remove(second)
 
 
 def assemble_people(
@@ -78,15 +107,14 @@ def assemble_people(
     Returns:
         The people in assembly order; keypoints at the peak pixels' centres (pixel + 0.5), score = total x count.
     """
-    scores = peaks.score.tolist()
-    people: list[_Person] = []
+    assembly = _Assembly(peaks.score.tolist())
     for k in LIMB_ORDER:
         ja, jb = LIMBS[k]
         for a, b, limb_score in connections[k]:
-            _grow(people, ja, jb, a, b, limb_score, scores)
+            assembly.add_limb(ja, jb, a, b, limb_score)
 
     skeletons = []
-    for person in people:
+    for person in assembly.people:
         if person.count < params.min_parts or person.total / person.count < params.min_mean_score:
             continue
         slots = np.array(person.slots)

@@ -42,70 +42,99 @@ def _candidate_pairs(peaks: Peaks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=8)
 def _probe_samples(params: DecoderParams) -> tuple[np.ndarray, np.ndarray]:
-    """Sample indices scored first for every pair (if all of them fail, the pair has too few inliers whatever the
-    others hold), and the remaining indices, scored only for the pairs that survive the probes."""
+    """Interior sample indices scored first (together with the two end points, enough misses to reject a pair
+    whatever the others hold), and the remaining interior indices, scored only for the pairs still alive."""
     num = params.num_samples
+    interior = np.arange(1, num - 1)
     num_probes = num - params.min_inliers + 1
-    if num_probes > num // 2:
-        probes = np.arange(num)
+    if num_probes >= len(interior):
+        probes = interior
     else:
         probes = np.round(np.linspace(0, num - 1, num_probes + 2)[1:-1]).astype(np.int64)
-    rest = np.setdiff1d(np.arange(num), probes)
+    rest = np.setdiff1d(interior, probes)
     probes.flags.writeable = rest.flags.writeable = False
     return probes, rest
 
 
 def _sample_coords(start: np.ndarray, stop: np.ndarray, k: np.ndarray, num: int) -> tuple[np.ndarray, np.ndarray]:
-    """Points ``k`` of ``np.linspace(start[:, i], stop[:, i], num)`` for every pair i, rounded to integer pixels.
+    """Interior points ``k`` of ``np.linspace(start[:, i], stop[:, i], num)`` for every pair i, rounded to pixels.
 
-    Computed as ``np.linspace`` does for one scalar pair (``k * step + start``, exactly ``stop`` at the end), so
-    the values match a per-pair call bit for bit; rounding is half to even, like Python's ``round``.
+    Computed as ``np.linspace`` does for one scalar pair (``k * step + start``), so the values match a per-pair
+    call bit for bit; rounding is half to even, like Python's ``round``. The end points are the peaks themselves.
 
     Args:
         start: ``(2, n)`` source x and y, integer pixels.
         stop: ``(2, n)`` destination x and y.
-        k: sample indices in ``[0, num)``.
+        k: sample indices in ``(0, num - 1)``.
         num: samples per pair.
 
     Returns:
         ``(px, py)``, each ``(n, len(k))`` int64.
     """
     step = (stop - start).astype(np.float64) / (num - 1)
-    points = k * step[..., None] + start[..., None]
-    px, py = np.rint(np.where(k == num - 1, stop[..., None], points)).astype(np.int64)
+    px, py = np.rint(k * step[..., None] + start[..., None]).astype(np.int64)
     return px, py
+
+
+def _end_point_fields(peaks: Peaks, sample_paf: PafSampler) -> tuple[np.ndarray, np.ndarray]:
+    """Each limb type's PAF at the peaks of its two joints (the first and last samples of all its pairs).
+
+    Returns:
+        ``(paf_x, paf_y)``, each ``(num_limbs, num_peaks)`` float64; entries of other joints' peaks are unused.
+    """
+    counts = np.diff(peaks.starts)
+    ends = _LIMB_ENDS.T.ravel()  # limb 0 source, limb 0 destination, limb 1 source, ...
+    sizes = counts[ends]
+    limb = np.repeat(np.arange(len(ends)) // 2, sizes)
+    rank = np.arange(len(limb)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    ids = peaks.starts[np.repeat(ends, sizes)] + rank
+    field_x = np.zeros((len(LIMBS), len(peaks.x)))
+    field_y = np.zeros_like(field_x)
+    vx, vy = sample_paf(limb, peaks.x[ids, None], peaks.y[ids, None])
+    field_x[limb, ids], field_y[limb, ids] = vx[:, 0], vy[:, 0]
+    return field_x, field_y
 
 
 def _score_pairs(
     peaks: Peaks, limb: np.ndarray, src: np.ndarray, dst: np.ndarray, sample_paf: PafSampler,
     frame_height: int, params: DecoderParams,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Reference step 3 on every pair: the indices of the pairs that pass, and their limb scores."""
+    """Reference step 3 on every pair: the indices of the pairs that pass, and their limb scores.
+
+    Pairs are rejected in rounds as soon as they have too many misses (samples not above the PAF threshold): the
+    end points first (their PAF values are shared by all pairs of a peak), then a few interior probes, then the
+    rest for the pairs still alive. Every sample a surviving pair has is computed exactly as a full scoring would.
+    """
     start = np.stack((peaks.x[src], peaks.y[src]))
     stop = np.stack((peaks.x[dst], peaks.y[dst]))
     dx, dy = (stop - start).astype(np.float64)
     norm = np.sqrt(dx * dx + dy * dy)
     ux, uy = dx / (norm + 1e-8), dy / (norm + 1e-8)
     num = params.num_samples
-
-    probes, rest = _probe_samples(params)
-    vx, vy = sample_paf(limb, *_sample_coords(start, stop, probes, num))
-    probed = vx * ux[:, None] + vy * uy[:, None]
-    # Zero-length pairs have no direction (every s_k is 0), so they can never pass.
     misses_allowed = num - params.min_inliers
-    live = np.flatnonzero((norm > 0) & ((probed <= params.paf_threshold).sum(axis=1) <= misses_allowed))
-    along = np.empty((len(live), num))
-    along[:, probes] = probed[live]
-    if len(rest) and len(live):
-        vx, vy = sample_paf(limb[live], *_sample_coords(start[:, live], stop[:, live], rest, num))
-        along[:, rest] = vx * ux[live, None] + vy * uy[live, None]
+
+    field_x, field_y = _end_point_fields(peaks, sample_paf)
+    along = np.empty((len(limb), num))
+    along[:, 0] = field_x[limb, src] * ux + field_y[limb, src] * uy
+    along[:, -1] = field_x[limb, dst] * ux + field_y[limb, dst] * uy
+    misses = (along[:, 0] <= params.paf_threshold).astype(np.int64) + (along[:, -1] <= params.paf_threshold)
+    # Zero-length pairs have no direction (every s_k is 0), so they can never pass.
+    live = np.flatnonzero((norm > 0) & (misses <= misses_allowed))
+    for samples in _probe_samples(params):
+        if len(samples) == 0 or len(live) == 0:
+            continue
+        vx, vy = sample_paf(limb[live], *_sample_coords(start[:, live], stop[:, live], samples, num))
+        values = vx * ux[live, None] + vy * uy[live, None]
+        along[live[:, None], samples] = values
+        misses[live] += (values <= params.paf_threshold).sum(axis=1)
+        live = live[misses[live] <= misses_allowed]
+    along = along[live]
 
     total = along[:, 0].copy()
     for k in range(1, num):  # sequential, like Python's sum(): keeps results bit-identical to a loop port
         total += along[:, k]
     score = total / num + np.minimum(0.5 * frame_height / norm[live] - 1.0, 0.0)
-    passed = ((along > params.paf_threshold).sum(axis=1) >= params.min_inliers) & (score > 0)
-    return live[passed], score[passed]
+    return live[score > 0], score[score > 0]
 
 
 def connect_limbs(

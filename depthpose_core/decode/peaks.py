@@ -116,6 +116,18 @@ def _nominate(heat: np.ndarray, threshold: float, max_per_joint: int) -> tuple[n
     return joint, cy, cx
 
 
+def _separable(matrix: np.ndarray, patch: np.ndarray) -> np.ndarray:
+    """``matrix @ patch[i] @ matrix.T`` for every ``(t, t)`` patch of ``(n, t, t)``, as two large products.
+
+    Returns:
+        ``(n, m, m)`` float64 for an ``(m, t)`` matrix.
+    """
+    n, t, _ = patch.shape
+    m = matrix.shape[0]
+    rows = (matrix @ patch.transpose(1, 0, 2).reshape(t, n * t)).reshape(m * n, t)  # (m, n, t): rows done
+    return (rows @ matrix.T).reshape(m, n, m).transpose(1, 0, 2)
+
+
 def _climb(model: np.ndarray, iy: np.ndarray, ix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hill-climb in ``(n, m, m)`` windows from ``(iy, ix)``: 8-neighbour steps to the highest strictly higher
     pixel (first in row-major order) until none is higher.
@@ -187,13 +199,13 @@ def lowres_peaks(heat: np.ndarray, stride: int, threshold: float, max_per_joint:
     joint, cy, cx = _nominate(heat, threshold / max_gain(stride), max_per_joint)
 
     offsets, taps, matrix = window_weights(stride)
-    rows = np.clip(cy[:, None] + taps, 0, h - 1)
-    cols = np.clip(cx[:, None] + taps, 0, w - 1)
-    patch = heat[joint[:, None, None], rows[:, :, None], cols[:, None, :]].astype(np.float64)
+    rows = np.minimum(np.maximum(cy[:, None] + taps, 0), h - 1)
+    cols = np.minimum(np.maximum(cx[:, None] + taps, 0), w - 1)
+    flat_rows = (joint[:, None] * h + rows) * w
+    patch = np.take(heat, flat_rows[:, :, None] + cols[:, None, :]).astype(np.float64)
     # The model on the nominee's own cell (always inside the frame) first.
     own = int(np.searchsorted(offsets, 0))
-    own_rows = matrix[own : own + stride]
-    cell_model = np.matmul(np.matmul(own_rows, patch), own_rows.T).reshape(len(joint), stride * stride)
+    cell_model = _separable(matrix[own : own + stride], patch).reshape(len(joint), stride * stride)
     best = np.argmax(cell_model, axis=1)
     value = cell_model[np.arange(len(joint)), best]
     iy, ix = np.divmod(best, stride)
@@ -202,7 +214,7 @@ def lowres_peaks(heat: np.ndarray, stride: int, threshold: float, max_per_joint:
     # A best pixel inside the cell is a local maximum; one on the cell's edge may have a higher neighbour outside:
     # climb from there on the whole window.
     climbers = np.flatnonzero((iy == own) | (iy == own + stride - 1) | (ix == own) | (ix == own + stride - 1))
-    model = np.matmul(np.matmul(matrix, patch[climbers]), matrix.T)  # (c, m, m): window rows x columns
+    model = _separable(matrix, patch[climbers])  # (c, m, m): window rows x columns
     py, px = cy[climbers, None] * stride + offsets, cx[climbers, None] * stride + offsets
     outside = ((py < 0) | (py >= height))[:, :, None] | ((px < 0) | (px >= width))[:, None, :]
     model[outside] = -np.inf
