@@ -19,10 +19,12 @@ import torch
 from depthpose_core.errors import CheckpointError
 from depthpose_core.preprocess import Preprocessing
 
-__all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "KEYPOINT_FORMAT", "Checkpoint", "load_checkpoint", "save_checkpoint"]
 
 #: Marker and version of the project checkpoint format.
 CHECKPOINT_FORMAT = "depthpose-checkpoint/1"
+#: Joint order of the heatmaps of every checkpoint this version writes and reads (``keypoints.NET_JOINTS``).
+KEYPOINT_FORMAT = "openpose-coco18"
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Checkpoint:
     model_name: str | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     preprocessing: Preprocessing | None = None
-    keypoint_format: str = "openpose-coco18"
+    keypoint_format: str = KEYPOINT_FORMAT
     meta: dict[str, Any] = field(default_factory=dict)
     source: str = ""
 
@@ -69,7 +71,7 @@ def save_checkpoint(
         "model": model_name,
         "model_kwargs": dict(model_kwargs or {}),
         "preprocessing": preprocessing.to_dict(),
-        "keypoint_format": "openpose-coco18",
+        "keypoint_format": KEYPOINT_FORMAT,
         "meta": dict(meta or {}),
         "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
     }
@@ -127,7 +129,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             model_name=obj["model"],
             model_kwargs=dict(obj.get("model_kwargs") or {}),
             preprocessing=pre,
-            keypoint_format=str(obj.get("keypoint_format", "openpose-coco18")),
+            keypoint_format=str(obj.get("keypoint_format", KEYPOINT_FORMAT)),
             meta=dict(obj.get("meta") or {}),
             source=str(path),
         )

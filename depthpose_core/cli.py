@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lowres", type=_size, help="low resolution of a plain state dict, e.g. 64x48 or 80x60")
     p.add_argument("--near-mm", type=float, help="depth mapped to 0 for a plain state dict (mm)")
     p.add_argument("--far-mm", type=float, help="depth mapped to 1 for a plain state dict (mm)")
-    p.add_argument("--out-json", type=Path, help="write COCO-style results here")
-    p.add_argument("--overlay", type=Path, help="write a low-resolution overlay PNG here")
+    p.add_argument("--out-json", type=Path, help="COCO-style results file (default: DEPTH's name + _poses.json)")
+    p.add_argument("--overlay", type=Path, help="low-resolution overlay PNG (default: DEPTH's name + _overlay.png)")
     p.add_argument("--image-id", type=int, default=0, help="image_id written in the results")
     _add_runtime_options(p)
 
@@ -99,8 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             near_mm=args.near_mm, far_mm=args.far_mm
         )
     return commands.infer(
-        args.depth, runtime, model=None if args.untrained else args.model, out_json=args.out_json,
-        overlay=args.overlay, image_id=args.image_id, model_name=args.model_name, preprocessing=preprocessing,
+        args.depth, runtime, model=None if args.untrained else args.model,
+        out_json=args.out_json or args.depth.with_name(f"{args.depth.stem}_poses.json"),
+        overlay=args.overlay or args.depth.with_name(f"{args.depth.stem}_overlay.png"),
+        image_id=args.image_id, model_name=args.model_name, preprocessing=preprocessing,
     )  # fmt: skip
 
 

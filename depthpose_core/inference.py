@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from depthpose_core.checkpoint import Checkpoint, load_checkpoint
-from depthpose_core.decode import DecoderParams, decode
+from depthpose_core.checkpoint import KEYPOINT_FORMAT, Checkpoint, load_checkpoint
+from depthpose_core.decode import MODES, DecoderParams, decode
 from depthpose_core.errors import CheckpointError, DepthPoseError, InputError
 from depthpose_core.flip import merge_flipped, mirror
 from depthpose_core.models import build_model, load_weights
@@ -109,6 +109,8 @@ class PoseEstimator:
     ) -> None:
         if precision not in PRECISIONS:
             raise DepthPoseError(f"precision {precision!r} is not one of {sorted(PRECISIONS)}")
+        if decoder_mode not in MODES:
+            raise DepthPoseError(f"decoder mode {decoder_mode!r} is not one of {list(MODES)}")
         if getattr(model, "output_stride", None) is None:
             raise DepthPoseError(f"model {model_name!r} has no output_stride: not a pose network")
         self.device = resolve_device(device)
@@ -131,37 +133,52 @@ class PoseEstimator:
     @classmethod
     def from_checkpoint(
         cls,
-        path: str | os.PathLike[str],
+        checkpoint: str | os.PathLike[str] | Checkpoint,
         *,
         model_name: str | None = None,
         preprocessing: Preprocessing | None = None,
         **kwargs: object,
     ) -> PoseEstimator:
-        """Load a checkpoint.
+        """Build the estimator of a checkpoint file (or of one already read with :func:`load_checkpoint`).
 
-        A project checkpoint carries its model name and preprocessing. A plain state dict (the authors'
+        A project checkpoint carries its model name and preprocessing; they cannot be overridden, so that
+        inference always sees the input the weights were trained on. A plain state dict (the authors'
         ``depthpose_64x48.pth`` / ``depthpose_80x60.pth``) needs ``model_name`` and ``preprocessing`` given
         explicitly (at least the low resolution it was trained for).
 
         Raises:
-            CheckpointError: unreadable, hostile or mismatching file, or missing options for a plain state dict.
+            CheckpointError: unreadable, hostile or mismatching file, an override of a project checkpoint's
+                preprocessing, an unknown keypoint format, or missing options for a plain state dict.
         """
-        ckpt: Checkpoint = load_checkpoint(path)
-        name = ckpt.model_name or model_name
-        pre = preprocessing or ckpt.preprocessing
-        if ckpt.is_plain and (name is None or pre is None):
+        ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
+        where = ckpt.source or "checkpoint"
+        if ckpt.keypoint_format != KEYPOINT_FORMAT:
             raise CheckpointError(
-                f"checkpoint {path} is a plain state dict without metadata: give model_name (e.g. 'depthpose') "
+                f"checkpoint {where} has keypoint format {ckpt.keypoint_format!r}; this version reads "
+                f"{KEYPOINT_FORMAT!r}"
+            )
+        if ckpt.is_plain and (model_name is None or preprocessing is None):
+            raise CheckpointError(
+                f"checkpoint {where} is a plain state dict without metadata: give model_name (e.g. 'depthpose') "
                 "and preprocessing (its low resolution, e.g. 64x48, and depth mapping) explicitly"
             )
-        if ckpt.model_name and model_name and model_name != ckpt.model_name:
-            raise CheckpointError(f"checkpoint {path} holds model {ckpt.model_name!r}, not {model_name!r}")
+        if not ckpt.is_plain:
+            if model_name and model_name != ckpt.model_name:
+                raise CheckpointError(f"checkpoint {where} holds model {ckpt.model_name!r}, not {model_name!r}")
+            if preprocessing is not None and preprocessing != ckpt.preprocessing:
+                raise CheckpointError(
+                    f"checkpoint {where} records the preprocessing its weights were trained with "
+                    f"({ckpt.preprocessing}); it cannot be overridden (low resolution and depth mapping options "
+                    "apply to plain state dicts only)"
+                )
+        name = ckpt.model_name or model_name
+        pre = ckpt.preprocessing or preprocessing
         try:
             model = build_model(name, **ckpt.model_kwargs)
         except (TypeError, ValueError) as err:
-            raise CheckpointError(f"checkpoint {path}: cannot build model {name!r}: {err}") from None
-        load_weights(model, ckpt.state_dict, source=str(path))
-        return cls(model, pre, model_name=name, weights=str(path), trained=True, **kwargs)  # type: ignore[arg-type]
+            raise CheckpointError(f"checkpoint {where}: cannot build model {name!r}: {err}") from None
+        load_weights(model, ckpt.state_dict, source=where)
+        return cls(model, pre, model_name=name, weights=where, trained=True, **kwargs)  # type: ignore[arg-type]
 
     @classmethod
     def untrained(

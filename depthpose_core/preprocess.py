@@ -112,7 +112,7 @@ def _check_frame(depth: np.ndarray, lowres_size: tuple[int, int]) -> None:
     if not isinstance(depth, np.ndarray):
         raise InputError(f"depth frame must be a numpy array, got {type(depth).__name__}")
     if depth.ndim == 3 and depth.shape[2] == 1:
-        return
+        depth = depth[:, :, 0]
     if depth.ndim != 2:
         raise InputError(f"depth frame must be (H, W), got shape {depth.shape}")
     h, w = depth.shape[:2]

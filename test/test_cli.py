@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -15,7 +14,6 @@ import pytest
 from depthpose_core.cli import main
 from depthpose_core.demo_scene import make_demo_frame
 
-MVOR = pathlib.Path(os.environ.get("DEPTHPOSE_MVOR_DIR", pathlib.Path(__file__).parents[2] / "shared/data/mvor"))
 SCRIPT = pathlib.Path(sys.executable).with_name("depthpose")
 
 
@@ -61,11 +59,10 @@ def test_infer_reports_bad_files_without_a_traceback(tmp_path: pathlib.Path,
     assert "single-channel" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not MVOR.is_dir(), reason=f"MVOR annotations not found at {MVOR} (set DEPTHPOSE_MVOR_DIR)")
-def test_eval_results_prints_the_published_openpose_row(tmp_path: pathlib.Path,
+def test_eval_results_prints_the_published_openpose_row(tmp_path: pathlib.Path, mvor_dir: pathlib.Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     out = tmp_path / "pck.json"
-    code = main(["eval-results", str(MVOR / "camma_mvor_2018.json"), str(MVOR / "openpose_kps.json"),
+    code = main(["eval-results", str(mvor_dir / "camma_mvor_2018.json"), str(mvor_dir / "openpose_kps.json"),
                  "--json", str(out), "--name", "OpenPose"])  # fmt: skip
     assert code == 0
     text = capsys.readouterr().out
@@ -80,3 +77,51 @@ def test_eval_results_rejects_malformed_json(tmp_path: pathlib.Path, capsys: pyt
     assert main(["eval-results", str(tmp_path / "gt.json"), str(tmp_path / "r.json")]) == 1
     text = capsys.readouterr().out
     assert "ERROR" in text and "gt.json" in text
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, pathlib.Path]:
+    """A project checkpoint and the same weights as a plain state dict, for a 16x12 low resolution."""
+    import torch
+
+    from depthpose_core.checkpoint import save_checkpoint
+    from depthpose_core.models import build_model
+    from depthpose_core.preprocess import Preprocessing
+
+    folder = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    state = build_model("depthpose").state_dict()
+    pre = Preprocessing(lowres_size=(16, 12), model_size=(16, 12), near_mm=400.0, far_mm=5000.0)
+    project = save_checkpoint(folder / "project.pth", state, model_name="depthpose", preprocessing=pre)
+    plain = folder / "plain.pth"
+    torch.save(state, plain)
+    return project, plain
+
+
+def test_infer_with_a_project_checkpoint_writes_both_files_by_default(
+    tmp_path: pathlib.Path, tiny_weights: tuple[pathlib.Path, pathlib.Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    depth, _ = make_demo_frame(4)
+    png = tmp_path / "cam1.png"
+    cv2.imwrite(str(png), depth)
+    assert main(["infer", str(png), "--model", str(tiny_weights[0]), "--device", "cpu", "--no-flip"]) == 0
+    text = capsys.readouterr().out
+    assert "RANDOMLY" not in text and "input reduced to 16x12" in text and "400-5000 mm" in text
+    assert isinstance(json.loads((tmp_path / "cam1_poses.json").read_text()), list)
+    assert cv2.imread(str(tmp_path / "cam1_overlay.png")).shape == (12 * 8, 16 * 8, 3)
+    # The checkpoint's recorded preprocessing cannot be overridden from the command line.
+    assert main(["infer", str(png), "--model", str(tiny_weights[0]), "--device", "cpu", "--lowres", "64x48"]) == 1
+    assert "cannot be overridden" in capsys.readouterr().out
+
+
+def test_infer_with_a_plain_state_dict_needs_its_options(
+    tmp_path: pathlib.Path, tiny_weights: tuple[pathlib.Path, pathlib.Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    np.save(tmp_path / "d.npy", make_demo_frame(5)[0])
+    assert main(["infer", str(tmp_path / "d.npy"), "--model", str(tiny_weights[1]), "--device", "cpu"]) == 1
+    assert "plain state dict" in capsys.readouterr().out
+    code = main(["infer", str(tmp_path / "d.npy"), "--model", str(tiny_weights[1]), "--model-name", "depthpose",
+                 "--lowres", "16x12", "--near-mm", "400", "--far-mm", "5000", "--device", "cpu", "--no-flip"])  # fmt: skip
+    assert code == 0
+    assert "input reduced to 16x12" in capsys.readouterr().out
+    assert (tmp_path / "d_poses.json").is_file() and (tmp_path / "d_overlay.png").is_file()

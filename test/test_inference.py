@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from depthpose_core.checkpoint import save_checkpoint
+from depthpose_core.checkpoint import load_checkpoint, save_checkpoint
 from depthpose_core.demo_scene import make_demo_frame
 from depthpose_core.errors import CheckpointError, DepthPoseError, InputError
 from depthpose_core.flip import merge_flipped
@@ -110,6 +110,37 @@ def test_batch_is_one_forward_pass_with_the_same_results(tiny: PoseEstimator) ->
         np.testing.assert_allclose(heat_b[i], heat_1[0], atol=1e-5)
 
 
+def test_estimate_batch_runs_every_camera_in_one_forward_pass(tiny: PoseEstimator) -> None:
+    # Three cameras with different resolutions (same aspect): one forward pass of 3 frames + 3 mirrors.
+    frames = [_depth(10, (640, 480)), _depth(11, (320, 240)), _depth(12, (16, 12))]
+    seen: list[torch.Size] = []
+    handle = tiny.model.register_forward_pre_hook(lambda _m, args: seen.append(args[0].shape))
+    try:
+        batch = tiny.estimate_batch(frames)
+    finally:
+        handle.remove()
+    assert seen == [torch.Size([6, 1, 12, 16])]
+    assert len(batch) == 3
+    for frame, people in zip(frames, batch):
+        alone = tiny.estimate(frame)
+        assert len(people) == len(alone)
+        for p, q in zip(people, alone):
+            assert p.frame_size == (frame.shape[1], frame.shape[0])
+            np.testing.assert_allclose(p.keypoints, q.keypoints, equal_nan=True)
+
+
+def test_keypoints_of_a_low_resolution_frame_are_in_its_own_pixels() -> None:
+    # A frame already at the low resolution is only normalised; skeletons come back in its 64x48 pixels.
+    est = PoseEstimator.untrained(device="cpu", flip_test=False)
+    _, truth = make_demo_frame(seed=3, num_people=1)
+    paf, heat = render_maps(truth, (64, 48), (640, 480))
+    est.maps = lambda lowres: (paf[None], heat[None])  # the network's place: maps of a known person
+    [person] = est.estimate(np.full((48, 64), 3000, np.uint16))
+    assert person.frame_size == (64, 48)
+    present = person.present
+    np.testing.assert_allclose(person.keypoints[present], truth[0, present, :2] / 10.0, atol=0.3)
+
+
 def test_project_checkpoint_round_trip(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
     path = save_checkpoint(tmp_path / "m.pth", tiny.model.state_dict(), model_name="depthpose", preprocessing=TINY)
     loaded = PoseEstimator.from_checkpoint(path, device="cpu")
@@ -118,6 +149,28 @@ def test_project_checkpoint_round_trip(tiny: PoseEstimator, tmp_path: pathlib.Pa
     np.testing.assert_allclose(loaded.maps([img])[1], tiny.maps([img])[1], atol=1e-6)
     with pytest.raises(CheckpointError, match="holds model 'depthpose'"):
         PoseEstimator.from_checkpoint(path, model_name="rtpose_1ch", device="cpu")
+
+
+def test_project_checkpoint_preprocessing_cannot_be_overridden(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
+    path = save_checkpoint(tmp_path / "m.pth", tiny.model.state_dict(), model_name="depthpose", preprocessing=TINY)
+    with pytest.raises(CheckpointError, match="cannot be overridden"):
+        PoseEstimator.from_checkpoint(path, preprocessing=TINY.with_updates(far_mm=4000.0), device="cpu")
+    same = PoseEstimator.from_checkpoint(path, preprocessing=TINY, device="cpu")  # restating it is fine
+    assert same.preprocessing == TINY
+
+
+def test_unknown_keypoint_format_is_refused(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
+    ckpt = load_checkpoint(
+        save_checkpoint(tmp_path / "m.pth", tiny.model.state_dict(), model_name="depthpose", preprocessing=TINY)
+    )
+    ckpt.keypoint_format = "coco17"
+    with pytest.raises(CheckpointError, match="keypoint format 'coco17'"):
+        PoseEstimator.from_checkpoint(ckpt, device="cpu")
+
+
+def test_bad_decoder_mode_is_refused_before_any_work() -> None:
+    with pytest.raises(DepthPoseError, match="decoder mode 'slow'"):
+        PoseEstimator.untrained(preprocessing=TINY, device="cpu", decoder_mode="slow")
 
 
 def test_plain_state_dict_needs_explicit_options(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:

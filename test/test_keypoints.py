@@ -59,3 +59,17 @@ def test_net_to_coco17_and_mvor10() -> None:
     assert mvor[0, 0] == (15 + 16) / 2 and mvor[1, 0] == (3 + 6) / 2
     # left shoulder, right shoulder, left hip, right hip, elbows, wrists copied
     assert mvor[2:, 0].tolist() == [6, 3, 12, 9, 7, 4, 8, 5]
+
+
+def test_limb_tables_are_the_specification_s() -> None:
+    # Written out from docs: limb k joins these joints (PAF channels 2k, 2k + 1), and the assembly order.
+    spec = [
+        ("neck", "right_hip"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("neck", "left_hip"),
+        ("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("neck", "right_shoulder"),
+        ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"), ("right_shoulder", "right_ear"),
+        ("neck", "left_shoulder"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+        ("left_shoulder", "left_ear"), ("neck", "nose"), ("nose", "right_eye"), ("nose", "left_eye"),
+        ("right_eye", "right_ear"), ("left_eye", "left_ear"),
+    ]  # fmt: skip
+    assert [(NET_JOINTS[a], NET_JOINTS[b]) for a, b in LIMBS] == spec
+    assert LIMB_ORDER == (6, 10, 7, 8, 11, 12, 0, 1, 2, 3, 4, 5, 14, 15, 17, 16, 18, 9, 13)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,6 @@ import pytest
 from depthpose_core.errors import EvaluationError
 from depthpose_core.eval.pck import GROUPS, PCKResult, evaluate, format_table, load_json
 from depthpose_core.keypoints import COCO17_NAMES, MVOR10_NAMES
-
-MVOR_DIR = Path(os.environ.get("DEPTHPOSE_MVOR_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "mvor"))
 
 # A GT person whose box spans x 100..149 and y 200..224: width + 1 = 50, height + 1 = 25, so the PCK radius is
 # 0.2 x 50 = 10 px (it would be 9.8 px without the +1 convention) and the box area is 50 x 25 = 1250 px^2.
@@ -88,11 +85,8 @@ def shifted(joints: dict[str, tuple[float, float]], name: str, dx: float = 0, dy
 
 
 @pytest.fixture(scope="module")
-def mvor() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    gt_file, results_file = MVOR_DIR / "camma_mvor_2018.json", MVOR_DIR / "openpose_kps.json"
-    if not (gt_file.is_file() and results_file.is_file()):
-        pytest.skip(f"MVOR data not found in {MVOR_DIR} (set DEPTHPOSE_MVOR_DIR to the folder holding "
-                    "camma_mvor_2018.json and openpose_kps.json)")  # fmt: skip
+def mvor(mvor_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    gt_file, results_file = mvor_dir / "camma_mvor_2018.json", mvor_dir / "openpose_kps.json"
     return load_json(gt_file, kind="ground truth"), load_json(results_file, kind="results")
 
 

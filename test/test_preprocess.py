@@ -71,6 +71,8 @@ def test_constant_frame_downsamples_to_constant() -> None:
         (np.zeros((480, 640, 3), np.uint16), "shape"),
         (np.zeros((480, 848), np.uint16), "aspect"),
         (np.zeros((1, 1), np.uint16), "too small"),
+        (np.zeros((480, 848, 1), np.uint16), "aspect"),
+        (np.zeros((1, 1, 1), np.uint16), "too small"),
     ],
 )
 def test_bad_frames_name_the_problem(depth: np.ndarray, match: str) -> None:
@@ -95,3 +97,8 @@ def test_preprocessing_round_trip_and_validation() -> None:
         Preprocessing(downsampling="lanczos")
     with pytest.raises(ValueError, match="unknown"):
         Preprocessing.from_dict({"colour": 1})
+
+
+def test_single_channel_frames_are_read_like_two_dimensional_ones() -> None:
+    depth = np.random.default_rng(0).integers(0, 6000, (480, 640)).astype(np.uint16)
+    np.testing.assert_array_equal(to_lowres(depth[:, :, None], PRE), to_lowres(depth, PRE))
