@@ -3,7 +3,7 @@ VENV := .venv
 
 .PHONY: setup demo test bench
 
-$(VENV)/.installed: setup.py scripts/setup_env.sh
+$(VENV)/.installed: setup.py scripts/setup_env.sh scripts/ros-requirements.txt CMakeLists.txt package.xml $(wildcard msg/*.msg)
 	bash scripts/setup_env.sh
 	touch $@
 

@@ -1,14 +1,31 @@
-"""Shared test fixtures: the real MVOR annotations (read in place from ../shared, never copied)."""
+"""Shared test set-up: ROS 2 isolation (each pytest-xdist worker on its own DDS domain, loopback only, the big
+shared-memory Fast DDS profile) and the real MVOR annotations (read in place from ../shared, never copied)."""
 
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _domain_id() -> int:
+    """1..100: distinct for the workers of one run, and spread over runs (concurrent runs on one machine)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    return (int(run, 16) % 50) * 2 + worker % 2 + 1
+
+
+# Set before rclpy is imported anywhere; node processes started by the tests inherit them.
+os.environ["ROS_DOMAIN_ID"] = str(_domain_id())
+os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(REPO / "config" / "fastdds_localhost.xml")
+
 #: Folder of camma_mvor_2018.json and openpose_kps.json (CC BY-NC-SA: read from here, never committed).
-MVOR_DIR = Path(os.environ.get("DEPTHPOSE_MVOR_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "mvor"))
+MVOR_DIR = Path(os.environ.get("DEPTHPOSE_MVOR_DIR", REPO.parent / "shared" / "data" / "mvor"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,105 @@
+"""The node's ``/diagnostics`` status: rates, drops, bad input, latencies and health levels with reasons."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+
+from depthpose_ros.stats import StatsSnapshot
+
+__all__ = ["NO_INPUT_WARN_S", "status"]
+
+#: Seconds without any input image after which the status turns WARN.
+NO_INPUT_WARN_S = 5.0
+#: Fraction of the period's images dropped (newest-frame-only) above which the status turns WARN.
+DROP_WARN_FRACTION = 0.5
+
+
+def _ms(pair: tuple[float, float]) -> tuple[str, str]:
+    return tuple("n/a" if math.isnan(v) else f"{v:.1f}" for v in pair)  # type: ignore[return-value]
+
+
+def status(
+    name: str,
+    hardware_id: str,
+    now: StatsSnapshot,
+    before: StatsSnapshot,
+    period_s: float,
+    info: Mapping[str, str],
+    *,
+    trained: bool,
+    input_topic: str,
+    seconds_since_input: float | None,
+) -> DiagnosticStatus:
+    """One ``DiagnosticStatus`` for the last period.
+
+    Args:
+        name: status name (the node's name).
+        hardware_id: the device the network runs on.
+        now: counters now; ``before``: counters one period ago.
+        period_s: seconds between the two snapshots.
+        info: fixed facts to report (model, weights, device, input size, ...).
+        trained: False when the weights are a random initialisation (WARN).
+        input_topic: the resolved input topic, named in reasons.
+        seconds_since_input: seconds since the last image arrived; None if none ever did.
+
+    Levels: ERROR when inference failed in the period or every image of the period was bad; WARN for untrained
+    weights, bad input in the period, more than half the period's images dropped, incompatible QoS, or no input
+    for :data:`NO_INPUT_WARN_S` seconds; OK otherwise.
+    """
+    received = now.received - before.received
+    processed = now.processed - before.processed
+    dropped = now.dropped - before.dropped
+    bad = sum(now.bad.values()) - sum(before.bad.values())
+    failed = now.failed - before.failed
+    errors, warnings = [], []
+    if failed:
+        errors.append(f"inference failed on {failed} frame(s)")
+    if received and bad == received:
+        errors.append(f"every image on {input_topic} was rejected as bad input")
+    elif bad:
+        warnings.append(f"{bad} bad image(s) on {input_topic}")
+    if not trained:
+        warnings.append("untrained (random) weights: skeletons are meaningless")
+    if received and dropped > DROP_WARN_FRACTION * received:
+        warnings.append(f"dropped {dropped} of {received} frames: inference is slower than the input")
+    lost = now.lost - before.lost
+    if lost:
+        warnings.append(f"{lost} image(s) on {input_topic} never reached the node")
+    if now.incompatible_qos:
+        warnings.append(f"incompatible QoS on {input_topic} ({now.incompatible_qos} event(s))")
+    if seconds_since_input is None:
+        warnings.append(f"no image received on {input_topic} yet")
+    elif seconds_since_input > NO_INPUT_WARN_S:
+        warnings.append(f"no image on {input_topic} for {seconds_since_input:.0f} s")
+    level = DiagnosticStatus.ERROR if errors else DiagnosticStatus.WARN if warnings else DiagnosticStatus.OK
+    inference, in_node, end_to_end = _ms(now.inference_ms), _ms(now.in_node_ms), _ms(now.end_to_end_ms)
+    values = {
+        **info,
+        "input rate (Hz)": f"{received / period_s:.2f}",
+        "processed rate (Hz)": f"{processed / period_s:.2f}",
+        "images received": str(now.received),
+        "frames processed": str(now.processed),
+        "frames dropped": str(now.dropped),
+        "frames failed": str(now.failed),
+        "bad input": str(sum(now.bad.values())),
+        **{f"bad input: {cause}": str(n) for cause, n in sorted(now.bad.items())},
+        "frames without valid depth": str(now.no_valid_depth),
+        "incompatible QoS events": str(now.incompatible_qos),
+        "images lost before the node": str(now.lost),
+        "inference p50 (ms)": inference[0],
+        "inference p95 (ms)": inference[1],
+        "in-node latency p50 (ms)": in_node[0],
+        "in-node latency p95 (ms)": in_node[1],
+        "end-to-end latency p50 (ms)": end_to_end[0],
+        "end-to-end latency p95 (ms)": end_to_end[1],
+    }
+    return DiagnosticStatus(
+        level=level,
+        name=name,
+        message="; ".join(errors + warnings) or "ok",
+        hardware_id=hardware_id,
+        values=[KeyValue(key=k, value=v) for k, v in values.items()],
+    )

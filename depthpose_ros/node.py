@@ -1,0 +1,387 @@
+"""The depthpose ROS 2 node: depth images in, ``Skeleton2DArray`` out, newest frame only.
+
+Flow: ``depth/image`` callback -> :func:`conversions.image_to_depth` (zero-copy view) -> ``to_lowres`` (the
+privacy step: only the low-resolution array leaves the callback) -> one-slot mailbox -> inference thread ->
+network -> decoder -> tracker -> ``skeletons`` (and optional low-resolution debug image and RViz markers).
+``/diagnostics`` reports rates, drops, bad input and latencies once a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.clock import Clock, ClockType
+from rclpy.event_handler import QoSRequestedIncompatibleQoSInfo, SubscriptionEventCallbacks
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.subscription import MessageInfo
+from rclpy.qos import QoSPolicyKind, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rcl_interfaces.msg import SetParametersResult
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from depthpose_core.checkpoint import load_checkpoint
+from depthpose_core.errors import DepthPoseError, InputError
+from depthpose_core.inference import PoseEstimator
+from depthpose_core.preprocess import Preprocessing
+from depthpose_core.tracking import SkeletonTracker
+from depthpose_core.viz import draw_overlay
+from depthpose_ros import diagnostics
+from depthpose_ros.conversions import ImageError, bgr_image, image_to_depth, skeleton_markers, skeletons_to_msg
+from depthpose_ros.latest import LatestOnly
+from depthpose_ros.msg import Skeleton2DArray
+from depthpose_ros.parameters import RuntimeSettings, declare_parameters, runtime_settings
+from depthpose_ros.stats import FrameStats, StatsSnapshot
+
+__all__ = ["INPUT_TOPIC", "NODE_NAME", "OUTPUT_TOPIC", "DepthPoseNode", "main", "make_estimator"]
+
+#: Seconds between two log lines about the same kind of problem.
+LOG_THROTTLE_S = 5.0
+#: Relative topic names (remap them); the launch file uses the same names.
+INPUT_TOPIC = "depth/image"
+OUTPUT_TOPIC = "skeletons"
+NODE_NAME = "depthpose"
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What the callback hands to the inference thread: no full-resolution data."""
+
+    header: Header
+    size: tuple[int, int]  # (width, height) of the subscribed image: the pixel frame of the output
+    lowres: np.ndarray  # (h, w) float32 normalised low-resolution depth
+    received: float  # time.monotonic() at the callback
+
+
+def make_estimator(values: dict[str, Any], runtime: RuntimeSettings) -> PoseEstimator:
+    """The estimator the parameters describe (see ``parameters.PARAMETERS``).
+
+    Raises:
+        DepthPoseError: unreadable checkpoint, options that contradict a project checkpoint, bad device.
+    """
+    size = (values["input_width"], values["input_height"])
+    if (size[0] == 0) != (size[1] == 0):
+        raise DepthPoseError(f"input_width and input_height must both be set or both be 0, got {size}")
+    depth = {"near_mm": values["depth_near_mm"] or None, "far_mm": values["depth_far_mm"] or None}
+    overrides = {"lowres_size": size if size[0] else None, "model_size": size if size[0] else None, **depth}
+    kwargs: dict[str, Any] = {"device": values["device"], "precision": values["precision"],
+                              "flip_test": runtime.flip_test, "decoder_mode": runtime.decoder_mode,
+                              "decoder_params": runtime.decoder}  # fmt: skip
+    model_name = values["model_name"] or None
+    if not values["model"]:
+        return PoseEstimator.untrained(model_name or "depthpose", Preprocessing().with_updates(**overrides), **kwargs)
+    ckpt = load_checkpoint(values["model"])
+    if not ckpt.is_plain:
+        given = [k for k in ("input_width", "input_height", "depth_near_mm", "depth_far_mm") if values[k]]
+        if given:
+            raise DepthPoseError(
+                f"checkpoint {values['model']} records its input size and depth mapping ({ckpt.preprocessing}); "
+                f"leave {', '.join(given)} at 0 (they are for plain state dicts)"
+            )
+        return PoseEstimator.from_checkpoint(ckpt, model_name=model_name, **kwargs)
+    if not size[0]:
+        raise DepthPoseError(
+            f"checkpoint {values['model']} is a plain state dict: set input_width and input_height to the low "
+            "resolution it was trained for (e.g. 64 and 48), and model_name"
+        )
+    return PoseEstimator.from_checkpoint(
+        ckpt, model_name=model_name, preprocessing=Preprocessing().with_updates(**overrides), **kwargs
+    )
+
+
+class DepthPoseNode(Node):
+    """Multi-person pose estimation on a depth image topic.
+
+    Topics (relative names: remap them, or push the node into a namespace):
+        ``depth/image`` (sensor_msgs/Image, subscribed): 16UC1/mono16 mm, 32FC1 m, or mono8 normalised depth.
+        ``skeletons`` (depthpose_ros/Skeleton2DArray): one message per processed image, the image's header.
+        ``~/debug_image`` (sensor_msgs/Image bgr8, optional): low-resolution depth with the skeletons.
+        ``~/markers`` (visualization_msgs/MarkerArray, optional) and ``camera_info`` (subscribed for them).
+        ``/diagnostics`` (diagnostic_msgs/DiagnosticArray): health once a second.
+
+    Args:
+        **kwargs: passed to :class:`rclpy.node.Node` (``context``, ``parameter_overrides``, ``cli_args``, ...).
+
+    Raises:
+        DepthPoseError: the model cannot be built (bad checkpoint, device, or contradictory parameters).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        try:
+            self._values = declare_parameters(self)
+            self._runtime = runtime_settings(self._values)
+        except ValueError as err:
+            raise DepthPoseError(str(err)) from None
+        self._estimator = make_estimator(self._values, self._runtime)
+        info, pre = self._estimator.info, self._estimator.preprocessing
+        self.get_logger().info(
+            f"model {info.name} ({info.weights}) on {info.device}, {info.precision}; input reduced to "
+            f"{pre.lowres_size[0]}x{pre.lowres_size[1]} at ingress, depth {pre.near_mm:.0f}-{pre.far_mm:.0f} mm"
+        )
+        if not info.trained:
+            self.get_logger().warning("no trained weights: the network is randomly initialised, skeletons are "
+                                      "meaningless (set the 'model' parameter to a checkpoint)")  # fmt: skip
+        self._tracker = SkeletonTracker(self._runtime.tracker)
+        self._stats = FrameStats()
+        self._slot: LatestOnly[_Frame] = LatestOnly()
+        self._lock = threading.Lock()
+        self._pending: RuntimeSettings | None = None
+        self._last_log: dict[str, float] = {}
+        self._last_input: float | None = None
+        self._last_seq: dict[bytes, int] = {}  # last publication sequence number per publisher
+        self._camera_info: CameraInfo | None = None
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        self._skeleton_pub = self.create_publisher(Skeleton2DArray, OUTPUT_TOPIC, 10)
+        self._debug_pub = (
+            self.create_publisher(Image, "~/debug_image", 1) if self._values["publish_debug_image"] else None
+        )
+        self._marker_pub = None
+        if self._values["publish_markers"]:
+            self._marker_pub = self.create_publisher(MarkerArray, "~/markers", 1)
+            self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data)
+        self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+
+        qos = QoSProfile(
+            history=qos_profile_sensor_data.history,
+            depth=self._values["qos.depth"],
+            reliability=ReliabilityPolicy.RELIABLE
+            if self._values["qos.reliability"] == "reliable"
+            else ReliabilityPolicy.BEST_EFFORT,
+            durability=qos_profile_sensor_data.durability,
+        )
+        self._sub = self.create_subscription(
+            Image, INPUT_TOPIC, self._on_image, qos,
+            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_qos),
+        )  # fmt: skip
+        self._worker = threading.Thread(target=self._work, name="depthpose-inference", daemon=True)
+        self._worker.start()
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self._diag_before = self._stats.snapshot()
+        self._diag_time = time.monotonic()
+        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics, clock=steady)
+        self.get_logger().info(
+            f"subscribed to {self._sub.topic_name} ({self._values['qos.reliability']}, depth "
+            f"{self._values['qos.depth']}); publishing {self._skeleton_pub.topic_name}"
+        )
+
+    # -- input ---------------------------------------------------------------------------------------------
+
+    def _on_image(self, msg: Image, info: MessageInfo) -> None:
+        """Convert and reduce at once (privacy), then hand the low-resolution frame to the inference thread.
+        Never raises: whatever goes wrong is counted and logged, and the node keeps running."""
+        try:
+            self._ingest(msg, info)
+        except Exception as err:  # noqa: BLE001 - a callback must never raise
+            n = self._stats.bad("internal")
+            self.get_logger().error(f"unexpected error on an image of {self._sub.topic_name}: {err!r} [{n}]",
+                                    throttle_duration_sec=LOG_THROTTLE_S)  # fmt: skip
+
+    def _ingest(self, msg: Image, info: MessageInfo) -> None:
+        received = time.monotonic()
+        self._last_input = received
+        self._stats.count("received")
+        self._count_lost(info)
+        try:
+            size = (int(msg.width), int(msg.height))
+            lowres = self._estimator.to_lowres(image_to_depth(msg, max_pixels=self._runtime.max_input_pixels))
+        except ImageError as err:
+            self._reject(msg, err.cause, str(err))
+            return
+        except InputError as err:
+            self._reject(msg, "shape", str(err))
+            return
+        if not lowres.any():
+            n = self._stats.count("no_valid_depth")
+            self._log_throttled("no_valid_depth", logging.WARNING,
+                                f"image on {self._sub.topic_name} has no valid depth (all 0, NaN or inf) "
+                                f"[{n} such frames]")  # fmt: skip
+        if self._slot.put(_Frame(msg.header, size, lowres, received)) is not None:
+            self._stats.count("dropped")
+
+    def _count_lost(self, info: MessageInfo) -> None:
+        """Count images a publisher sent that never reached this callback (gaps in its sequence numbers: the
+        middleware replaced them in the depth-limited queue, or lost them on the way)."""
+        seq = info.get("publication_sequence_number")
+        if not seq:
+            return
+        gid = info.get("publisher_gid")
+        key = bytes(gid["data"]) if isinstance(gid, dict) and "data" in gid else b""
+        last, self._last_seq[key] = self._last_seq.get(key), seq
+        if last is not None and seq > last + 1:
+            n = self._stats.count("lost", seq - last - 1)
+            self._log_throttled("lost", logging.WARNING, f"{seq - last - 1} image(s) on {self._sub.topic_name} "
+                                f"never reached the node (replaced in its queue of depth {self._values['qos.depth']} "
+                                f"or lost in transport) [{n} so far]")  # fmt: skip
+
+    def _reject(self, msg: Image, cause: str, text: str) -> None:
+        n = self._stats.bad(cause)
+        stamp = msg.header.stamp
+        self._log_throttled(
+            f"bad:{cause}", logging.ERROR,
+            f"dropped image on {self._sub.topic_name} (stamp {stamp.sec}.{stamp.nanosec:09d}, {msg.width}x"
+            f"{msg.height} {msg.encoding!r}): {text} [{n} image(s) with bad {cause} so far]",
+        )  # fmt: skip
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        self._camera_info = msg
+
+    def _on_incompatible_qos(self, event: QoSRequestedIncompatibleQoSInfo) -> None:
+        n = self._stats.count("incompatible_qos")
+        policy = QoSPolicyKind(event.last_policy_kind).name.lower()
+        self.get_logger().warning(
+            f"a publisher on {self._sub.topic_name} has an incompatible QoS (policy {policy}, "
+            f"{event.total_count} in total): this node subscribes with {self._values['qos.reliability']} "
+            "reliability; set the qos.reliability parameter to match the publisher "
+            f"[{n} event(s)]"
+        )
+
+    def _log_throttled(self, key: str, level: int, text: str) -> None:
+        """Log ``text`` unless the same kind of problem (``key``) was logged less than LOG_THROTTLE_S ago."""
+        now = time.monotonic()
+        if now - self._last_log.get(key, -np.inf) < LOG_THROTTLE_S:
+            return
+        self._last_log[key] = now
+        if level >= logging.ERROR:
+            self.get_logger().error(text)
+        else:
+            self.get_logger().warning(text)
+
+    # -- parameters ----------------------------------------------------------------------------------------
+
+    def _on_set_parameters(self, params: Sequence[Parameter]) -> SetParametersResult:
+        values = dict(self._values)
+        values.update({p.name: p.value for p in params})
+        try:
+            runtime = runtime_settings(values)
+        except ValueError as err:
+            return SetParametersResult(successful=False, reason=str(err))
+        with self._lock:
+            self._values, self._pending = values, runtime
+        return SetParametersResult(successful=True)
+
+    def _apply_pending(self) -> RuntimeSettings:
+        """In the inference thread, before a frame: take run-time parameter changes into use."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            self._runtime = pending
+            self._estimator.flip_test = pending.flip_test
+            self._estimator.decoder_mode = pending.decoder_mode
+            self._estimator.decoder_params = pending.decoder
+            self._tracker.params = pending.tracker
+        return self._runtime
+
+    # -- inference thread ----------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        next_start = 0.0
+        while not self._slot.closed:
+            wait = next_start - time.monotonic()
+            if wait > 0 and self._slot.wait_closed(wait):
+                break
+            frame = self._slot.take()
+            if frame is None:
+                break
+            started = time.monotonic()
+            runtime = self._apply_pending()
+            try:
+                self._process(frame, runtime)
+            except Exception as err:  # noqa: BLE001 - the inference thread must survive any frame
+                n = self._stats.count("failed")
+                self._log_throttled("failed", logging.ERROR, f"processing a frame failed: {err!r} [{n} failed]")
+                continue
+            next_start = started + (1.0 / runtime.max_rate if runtime.max_rate > 0 else 0.0)
+
+    def _process(self, frame: _Frame, runtime: RuntimeSettings) -> None:
+        t0 = time.monotonic()
+        people = self._estimator.estimate_lowres([frame.lowres], [frame.size])[0]
+        inference_ms = (time.monotonic() - t0) * 1e3
+        stamp = frame.header.stamp
+        ids = self._tracker.update(people, stamp.sec + stamp.nanosec * 1e-9)
+        self._skeleton_pub.publish(skeletons_to_msg(frame.header, frame.size, people, ids))
+        if self._debug_pub is not None:
+            self._debug_pub.publish(bgr_image(frame.header, draw_overlay(frame.lowres, people, scale=1)))
+        if self._marker_pub is not None and self._camera_info is not None:
+            self._marker_pub.publish(skeleton_markers(
+                frame.header, people, ids, frame.lowres, self._estimator.preprocessing, self._camera_info,
+                runtime.markers_lifetime_s,
+            ))  # fmt: skip
+        end_to_end = None
+        if stamp.sec or stamp.nanosec:
+            now_ns = self.get_clock().now().nanoseconds
+            end_to_end = (now_ns - (stamp.sec * 1_000_000_000 + stamp.nanosec)) / 1e6
+        self._stats.processed(inference_ms, (time.monotonic() - frame.received) * 1e3, end_to_end)
+
+    # -- diagnostics ---------------------------------------------------------------------------------------
+
+    def _publish_diagnostics(self) -> None:
+        now, before = self._stats.snapshot(), self._diag_before
+        t = time.monotonic()
+        period, self._diag_before, self._diag_time = t - self._diag_time, now, t
+        info, pre = self._estimator.info, self._estimator.preprocessing
+        facts = {
+            "model": info.name,
+            "weights": info.weights,
+            "trained": str(info.trained).lower(),
+            "device": info.device,
+            "precision": info.precision,
+            "input size": f"{pre.lowres_size[0]}x{pre.lowres_size[1]}",
+            "flip test": str(self._estimator.flip_test).lower(),
+            "decoder": self._estimator.decoder_mode,
+        }
+        status = diagnostics.status(
+            self.get_fully_qualified_name(), info.device, now, before, max(period, 1e-3), facts,
+            trained=info.trained, input_topic=self._sub.topic_name,
+            seconds_since_input=None if self._last_input is None else t - self._last_input,
+        )  # fmt: skip
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(msg)
+
+    def stats(self) -> StatsSnapshot:
+        """Counters and latency percentiles so far."""
+        return self._stats.snapshot()
+
+    def destroy_node(self) -> None:
+        """Stop the inference thread (a frame still waiting counts as dropped), then destroy the node."""
+        if self._slot.close() is not None:
+            self._stats.count("dropped")
+        self._worker.join(timeout=30.0)
+        super().destroy_node()
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    """Console script ``depthpose_node``: ``depthpose_node --ros-args --params-file config/depthpose.yaml``."""
+    logging.basicConfig(level=logging.WARNING)
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = DepthPoseNode()
+        rclpy.spin(node)
+    except DepthPoseError as err:
+        rclpy.logging.get_logger("depthpose").fatal(f"cannot start: {err}")
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The node's ROS parameters: one table of names, defaults, ranges and descriptions, and what they turn into.
+
+``config/depthpose.yaml`` documents every entry of :data:`PARAMETERS` with the same default (a test checks it).
+Read-only parameters are fixed at start-up (model, device, input pipeline, QoS, optional outputs): changing them
+through the parameter service is refused by rclpy with the reason "read-only". The others take effect on the
+next frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.node import Node
+
+from depthpose_core.decode import MODES, DecoderParams
+from depthpose_core.inference import PRECISIONS
+from depthpose_core.tracking import TrackerParams
+
+__all__ = ["PARAMETERS", "ParamSpec", "RuntimeSettings", "declare_parameters", "runtime_settings"]
+
+_RESTART = " Read-only: fixed at start-up (restart the node to change it)."
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: its name, default (which also fixes its type), description and constraints."""
+
+    name: str
+    default: bool | int | float | str
+    description: str
+    read_only: bool = False
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def descriptor(self) -> ParameterDescriptor:
+        """The rclpy descriptor: description, read-only flag, numeric range and allowed values."""
+        text = self.description + (_RESTART if self.read_only else "")
+        d = ParameterDescriptor(name=self.name, description=text, read_only=self.read_only)
+        if self.choices:
+            d.additional_constraints = "one of: " + ", ".join(self.choices)
+        if self.low is not None and self.high is not None:
+            if isinstance(self.default, float):
+                d.floating_point_range = [FloatingPointRange(from_value=self.low, to_value=self.high, step=0.0)]
+            else:
+                d.integer_range = [IntegerRange(from_value=int(self.low), to_value=int(self.high), step=1)]
+        return d
+
+
+_DECODER = DecoderParams()
+_TRACKER = TrackerParams()
+
+#: Every parameter of the node, in the order of ``config/depthpose.yaml``.
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("model", "", "Checkpoint file: a project checkpoint (carries its input size and depth mapping) or "
+              "the authors' plain state dict (then set model_name and input_width/height). Empty: randomly "
+              "initialised weights, for pipeline checks only (skeletons are meaningless).", read_only=True),
+    ParamSpec("model_name", "", "Architecture of a plain state dict, e.g. depthpose. Empty: from the checkpoint "
+              "(depthpose for the untrained network).", read_only=True),
+    ParamSpec("input_width", 0, "Low-resolution width in pixels the frame is reduced to at ingress, for a plain "
+              "state dict or the untrained network. 0: the checkpoint's (64 when untrained).", read_only=True,
+              low=0, high=4096),
+    ParamSpec("input_height", 0, "Low-resolution height in pixels, as input_width. 0: the checkpoint's (48 when "
+              "untrained).", read_only=True, low=0, high=4096),
+    ParamSpec("depth_near_mm", 0.0, "Depth in mm mapped to 0 by the input normalisation, for a plain state dict "
+              "or the untrained network. 0: the checkpoint's (500 when untrained).", read_only=True,
+              low=0.0, high=100000.0),
+    ParamSpec("depth_far_mm", 0.0, "Depth in mm mapped to 1 (farther readings clip to 1), as depth_near_mm. "
+              "0: the checkpoint's (6000 when untrained).", read_only=True, low=0.0, high=100000.0),
+    ParamSpec("device", "auto", "Where the network runs: auto (first CUDA GPU if usable, else the CPU; the "
+              "choice is logged), cpu, cuda or cuda:N. cuda without a usable GPU is an error at start-up, "
+              "never a silent CPU fall-back.", read_only=True),
+    ParamSpec("precision", "fp32", "Network arithmetic: fp32, or fp16/bf16 autocast (mixed precision, for "
+              "GPUs). The decoder always runs in float32.", read_only=True, choices=tuple(PRECISIONS)),
+    ParamSpec("flip_test", True, "Also run the horizontally mirrored frame and average the maps (the reference "
+              "evaluation does; doubles the network cost)."),
+    ParamSpec("decoder.mode", "fast", "fast: peaks at the maps' resolution refined locally (product default); "
+              "reference: the published decoder to the letter (slower).", choices=MODES),
+    ParamSpec("decoder.peak_threshold", _DECODER.peak_threshold, "A joint peak needs a heatmap value strictly "
+              "above this (heatmap units, about [0, 1]).", low=0.0, high=1.0),
+    ParamSpec("decoder.paf_threshold", _DECODER.paf_threshold, "A limb sample is an inlier when the PAF "
+              "component along the limb is strictly above this (unit-vector units).", low=-1.0, high=1.0),
+    ParamSpec("decoder.min_inlier_fraction", _DECODER.min_inlier_fraction, "A limb candidate needs strictly "
+              "more than this fraction of its samples to be inliers, in [0, 1).", low=0.0, high=1.0),
+    ParamSpec("decoder.num_samples", _DECODER.num_samples, "Points sampled on each candidate limb, end points "
+              "included.", low=2, high=100),
+    ParamSpec("decoder.min_parts", _DECODER.min_parts, "A person needs at least this many joints.", low=1,
+              high=18),
+    ParamSpec("decoder.min_mean_score", _DECODER.min_mean_score, "A person needs (sum of its joint and limb "
+              "scores) / (number of joints) of at least this.", low=0.0, high=10.0),
+    ParamSpec("decoder.max_peaks", _DECODER.max_peaks, "Fast mode: at most this many peak candidates per joint "
+              "are refined (bounds the cost on garbage maps).", low=1, high=1000),
+    ParamSpec("tracking.min_iou", _TRACKER.min_iou, "A person keeps a track's id only if its keypoint box "
+              "overlaps the track's predicted box by at least this IoU, in (0, 1].", low=0.0, high=1.0),
+    ParamSpec("tracking.max_age_s", _TRACKER.max_age_s, "A track ends (its id is retired) after this many seconds "
+              "of image time without a match.", low=0.0, high=3600.0),
+    ParamSpec("max_rate", 0.0, "Most frames per second to process (Hz); newer frames replace a waiting one and "
+              "count as dropped. 0: as fast as inference allows.", low=0.0, high=1000.0),
+    ParamSpec("max_input_pixels", 16777216, "Largest accepted input image, width x height in pixels; larger "
+              "images are counted as bad input (size).", low=1, high=1 << 30),
+    ParamSpec("qos.reliability", "best_effort", "Reliability of the depth subscription: best_effort (sensor data "
+              "QoS; matches every publisher) or reliable (only matches reliable publishers).", read_only=True,
+              choices=("best_effort", "reliable")),
+    ParamSpec("qos.depth", 1, "Queue depth of the depth subscription. 1 keeps only the newest frame.",
+              read_only=True, low=1, high=100),
+    ParamSpec("publish_debug_image", False, "Publish ~/debug_image: the low-resolution depth with the skeletons "
+              "(bgr8, at the low resolution only).", read_only=True),
+    ParamSpec("publish_markers", False, "Publish ~/markers (visualization_msgs/MarkerArray): skeletons lifted to "
+              "3D in the image's optical frame with the low-resolution depth and the camera_info intrinsics "
+              "(subscribes to camera_info).", read_only=True),
+    ParamSpec("markers.lifetime_s", 0.5, "Seconds RViz keeps a marker that is not refreshed.", low=0.0,
+              high=60.0),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """The values that may change while the node runs (applied by the inference thread before a frame)."""
+
+    flip_test: bool
+    decoder_mode: str
+    decoder: DecoderParams
+    tracker: TrackerParams
+    max_rate: float
+    max_input_pixels: int
+    markers_lifetime_s: float
+
+
+def declare_parameters(node: Node) -> dict[str, Any]:
+    """Declare :data:`PARAMETERS` on ``node`` (YAML files and ``-p`` overrides apply) and return their values.
+
+    Raises:
+        ValueError: a value outside its choices.
+    """
+    declared = node.declare_parameters("", [(p.name, p.default, p.descriptor()) for p in PARAMETERS])
+    values = {param.name: param.value for param in declared}
+    for spec in PARAMETERS:
+        if spec.choices and values[spec.name] not in spec.choices:
+            raise ValueError(f"parameter {spec.name} is {values[spec.name]!r}; it must be one of {list(spec.choices)}")
+    return values
+
+
+def runtime_settings(values: Mapping[str, Any]) -> RuntimeSettings:
+    """Build and check the run-time settings from parameter values.
+
+    Raises:
+        ValueError: a value that is out of its choices or inconsistent (the message names the parameter).
+    """
+    if values["decoder.mode"] not in MODES:
+        raise ValueError(f"decoder.mode must be one of {list(MODES)}, got {values['decoder.mode']!r}")
+    try:
+        decoder = DecoderParams(**{f.name: values[f"decoder.{f.name}"] for f in fields(DecoderParams)})
+        tracker = TrackerParams(
+            min_iou=values["tracking.min_iou"], max_age_s=values["tracking.max_age_s"],
+            box_margin=_TRACKER.box_margin, velocity_smoothing=_TRACKER.velocity_smoothing,
+        )  # fmt: skip
+    except ValueError as err:
+        raise ValueError(f"invalid parameter value: {err}") from None
+    return RuntimeSettings(
+        flip_test=bool(values["flip_test"]),
+        decoder_mode=str(values["decoder.mode"]),
+        decoder=decoder,
+        tracker=tracker,
+        max_rate=float(values["max_rate"]),
+        max_input_pixels=int(values["max_input_pixels"]),
+        markers_lifetime_s=float(values["markers.lifetime_s"]),
+    )

@@ -1,0 +1,103 @@
+"""Frame counters and latency windows of the node, shared by the callback and the inference thread."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["FrameStats", "StatsSnapshot"]
+
+# Latencies kept for the percentiles: the most recent frames.
+_WINDOW = 200
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    """Counters since start and latency percentiles over the last frames.
+
+    Every received image ends in exactly one of: processed, dropped (replaced by a newer frame before
+    inference, or pending at shutdown), bad (not decodable as depth; by cause), failed (inference or publishing
+    raised), or is still pending: ``received == processed + dropped + sum(bad) + failed + pending``.
+
+    Attributes:
+        received: images that reached the subscription callback.
+        processed: images whose skeletons were published.
+        dropped: images replaced by a newer one while waiting for the inference thread.
+        bad: rejected images by cause (encoding, size, step, data, shape, internal).
+        failed: images whose inference or publication raised.
+        no_valid_depth: processed images without a single valid depth reading (all 0, NaN or inf).
+        incompatible_qos: incompatible-QoS events on the input subscription.
+        lost: images a publisher sent that never reached the node (gaps in its sequence numbers: replaced in the
+            depth-limited subscription queue, or lost in transport); not part of ``received``.
+        inference_ms: (p50, p95) network + decoding time, ms; NaN before the first frame.
+        in_node_ms: (p50, p95) time from the callback to the publication, ms.
+        end_to_end_ms: (p50, p95) time from the image's header stamp to the publication (node clock), ms;
+            NaN when images carry no stamp.
+    """
+
+    received: int
+    processed: int
+    dropped: int
+    bad: dict[str, int]
+    failed: int
+    no_valid_depth: int
+    incompatible_qos: int
+    lost: int
+    inference_ms: tuple[float, float]
+    in_node_ms: tuple[float, float]
+    end_to_end_ms: tuple[float, float]
+
+
+def _percentiles(values: deque[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    p50, p95 = np.percentile(np.fromiter(values, dtype=np.float64), [50, 95])
+    return float(p50), float(p95)
+
+
+@dataclass
+class FrameStats:
+    """Thread-safe counters; see :class:`StatsSnapshot` for their meaning."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _counts: Counter[str] = field(default_factory=Counter)
+    _bad: Counter[str] = field(default_factory=Counter)
+    _inference: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
+    _in_node: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
+    _end_to_end: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
+
+    def count(self, name: str, n: int = 1) -> int:
+        """Add ``n`` to counter ``name`` (received, dropped, failed, no_valid_depth, incompatible_qos, lost)."""
+        with self._lock:
+            self._counts[name] += n
+            return self._counts[name]
+
+    def bad(self, cause: str) -> int:
+        """Count one rejected image of ``cause``; returns that cause's total."""
+        with self._lock:
+            self._bad[cause] += 1
+            return self._bad[cause]
+
+    def processed(self, inference_ms: float, in_node_ms: float, end_to_end_ms: float | None) -> None:
+        """Count one published frame and record its latencies (ms)."""
+        with self._lock:
+            self._counts["processed"] += 1
+            self._inference.append(inference_ms)
+            self._in_node.append(in_node_ms)
+            if end_to_end_ms is not None:
+                self._end_to_end.append(end_to_end_ms)
+
+    def snapshot(self) -> StatsSnapshot:
+        """A consistent copy of every counter and the latency percentiles."""
+        with self._lock:
+            c = self._counts
+            return StatsSnapshot(
+                received=c["received"], processed=c["processed"], dropped=c["dropped"], bad=dict(self._bad),
+                failed=c["failed"], no_valid_depth=c["no_valid_depth"], incompatible_qos=c["incompatible_qos"],
+                lost=c["lost"],
+                inference_ms=_percentiles(self._inference), in_node_ms=_percentiles(self._in_node),
+                end_to_end_ms=_percentiles(self._end_to_end),
+            )  # fmt: skip

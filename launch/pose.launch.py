@@ -1,0 +1,68 @@
+"""``ros2 launch depthpose_ros pose.launch.py``: the depthpose node with its parameter file.
+
+Arguments (``name:=value``):
+    params_file    parameter file (default: the installed config/depthpose.yaml)
+    namespace      namespace of the node and of its relative topics (default: none)
+    input_topic    depth image topic the node subscribes to (remaps depth/image; default depth/image)
+    output_topic   skeleton topic the node publishes (remaps skeletons; default skeletons)
+    model          checkpoint file; overrides the file's 'model' (default: the file's value)
+    device         auto, cpu, cuda or cuda:N; overrides the file's 'device' (default: the file's value)
+
+Equivalent without ros2 launch (e.g. a venv with the ROS 2 PyPI wheels)::
+
+    depthpose_node --ros-args --params-file config/depthpose.yaml -r depth/image:=/camera/depth/image_raw
+"""
+
+from __future__ import annotations
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+PACKAGE = "depthpose_ros"
+EXECUTABLE = "depthpose_node"
+PARAMS_FILE = "config/depthpose.yaml"
+INPUT_TOPIC = "depth/image"
+OUTPUT_TOPIC = "skeletons"
+
+
+def _node(context, *args, **kwargs):  # noqa: ANN001, ANN202 - OpaqueFunction signature
+    overrides = {}
+    for name in ("model", "device"):
+        value = LaunchConfiguration(name).perform(context)
+        if value:
+            overrides[name] = value
+    return [
+        Node(
+            package=PACKAGE,
+            executable=EXECUTABLE,
+            name="depthpose",
+            namespace=LaunchConfiguration("namespace"),
+            parameters=[LaunchConfiguration("params_file"), overrides],
+            remappings=[
+                (INPUT_TOPIC, LaunchConfiguration("input_topic")),
+                (OUTPUT_TOPIC, LaunchConfiguration("output_topic")),
+            ],
+            output="screen",
+            emulate_tty=True,
+        )
+    ]
+
+
+def generate_launch_description() -> LaunchDescription:
+    share = get_package_share_directory(PACKAGE)
+    return LaunchDescription([
+        DeclareLaunchArgument("params_file", default_value=os.path.join(share, PARAMS_FILE),
+                              description="parameter file of the node"),
+        DeclareLaunchArgument("namespace", default_value="", description="namespace of the node and its topics"),
+        DeclareLaunchArgument("input_topic", default_value=INPUT_TOPIC, description="depth image topic (in)"),
+        DeclareLaunchArgument("output_topic", default_value=OUTPUT_TOPIC, description="skeleton topic (out)"),
+        DeclareLaunchArgument("model", default_value="", description="checkpoint file (empty: the file's value)"),
+        DeclareLaunchArgument("device", default_value="", description="auto, cpu, cuda or cuda:N (empty: the "
+                              "file's value)"),
+        OpaqueFunction(function=_node),
+    ])  # fmt: skip

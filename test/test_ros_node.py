@@ -1,0 +1,247 @@
+"""The node in this process, through real rclpy and Fast DDS on loopback: output frames, privacy, run-time
+parameters, bad input, diagnostics. (test_ros_process.py runs it as its own process via the console script.)"""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import Log, Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
+from rclpy.parameter import Parameter as RclpyParameter
+from sensor_msgs.msg import Image
+
+import depthpose_ros.node as node_module
+from depthpose_core.demo_scene import make_demo_frame
+from depthpose_core.targets import render_maps
+from depthpose_ros.msg import Skeleton2DArray
+from depthpose_ros.node import DepthPoseNode
+from ros_support import TINY_PARAMS, depth_image, make_node, ros_context, spin_until, stamp_ns, wait_for_match
+
+
+class Harness:
+    """A depthpose node and a test node sharing one executor, with the test node's publisher and inboxes."""
+
+    def __init__(self, context: Any, params: dict[str, Any]) -> None:
+        overrides = [RclpyParameter(k, value=v) for k, v in params.items()]
+        self.node = DepthPoseNode(context=context, parameter_overrides=overrides)
+        self.test_node, self.executor = make_node(context, "tester")
+        self.executor.add_node(self.node)
+        self.pub = self.test_node.create_publisher(Image, "depth/image", 10)
+        self.arrays: list[Skeleton2DArray] = []
+        self.debug: list[Image] = []
+        self.diagnostics: list[DiagnosticArray] = []
+        self.logs: list[Log] = []
+        self.test_node.create_subscription(Skeleton2DArray, "skeletons", self.arrays.append, 10)
+        self.test_node.create_subscription(Image, "depthpose/debug_image", self.debug.append, 10)
+        self.test_node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
+        self.test_node.create_subscription(Log, "/rosout", self.logs.append, 100)
+        wait_for_match(self.executor, self.pub)
+
+    def send(self, msg: Image, *, wait: bool = True, timeout: float = 30.0) -> Skeleton2DArray | None:
+        """Publish one image and spin until the node received it; with ``wait``, also until the array with its
+        header arrives, and return that."""
+        received = self.node.stats().received
+        self.pub.publish(msg)
+        assert spin_until(self.executor, lambda: self.node.stats().received > received, timeout)
+        if not wait:
+            return None
+        found = lambda: next((a for a in self.arrays if a.header == msg.header), None)  # noqa: E731
+        assert spin_until(self.executor, lambda: found() is not None, timeout), f"no output for {msg.header}"
+        return found()
+
+    def spin(self, seconds: float) -> None:
+        spin_until(self.executor, lambda: False, seconds)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        self.test_node.destroy_node()
+
+
+@pytest.fixture
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    params = {**TINY_PARAMS, **getattr(request, "param", {})}
+    with ros_context() as context:
+        h = Harness(context, params)
+        try:
+            yield h
+        finally:
+            h.close()
+
+
+def _known_maps(h: Harness, truth: np.ndarray, gain: float = 1.0) -> None:
+    """Put maps rendered from known skeletons in the network's place, so that the skeletons the node publishes
+    are known exactly (no trained weights exist yet)."""
+    est = h.node._estimator
+    paf, heat = render_maps(truth, est.map_size, est.preprocessing.decode_frame)
+    heat[:18] *= gain
+    est.maps = lambda lowres: (paf[None], heat[None])
+
+
+@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48}], indirect=True)
+def test_keypoints_are_in_the_pixel_frame_of_each_input_image(harness: Harness) -> None:
+    depth, truth = make_demo_frame(seed=2, num_people=2)
+    _known_maps(harness, truth)
+    for width, height in ((640, 480), (320, 240), (64, 48)):
+        frame = depth if width == 640 else np.ascontiguousarray(depth[:: 640 // width, :: 640 // width])
+        out = harness.send(depth_image(frame, stamp_ns=width, frame_id=f"cam_{width}"))
+        assert (out.image_width, out.image_height) == (width, height)
+        assert out.header.frame_id == f"cam_{width}" and stamp_ns(out.header) == width
+        assert len(out.skeletons) == 2
+        scale = width / 640
+        for skeleton in out.skeletons:
+            xy = np.array([(k.x, k.y) for k in skeleton.keypoints])
+            present = np.array([k.present for k in skeleton.keypoints])
+            assert present.sum() >= 17 and (xy[present] >= 0).all()
+            assert (xy[present, 0] <= width).all() and (xy[present, 1] <= height).all()
+            # Each published skeleton is one of the true people, in this image's pixels.
+            err = [np.abs(xy[present] - person[present, :2] * scale).max() for person in truth]
+            assert min(err) <= 3.0 * scale + 0.5
+    ids = [sorted(s.id for s in a.skeletons) for a in harness.arrays]
+    assert ids[0] == [1, 2]  # the tracker's ids (the frame size changes in between, so tracks restart)
+
+
+@pytest.mark.parametrize("harness", [{"publish_debug_image": True}], indirect=True)
+def test_nothing_beyond_the_low_resolution_leaves_the_ingress(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    views: list[weakref.ref] = []
+    real = node_module.image_to_depth
+
+    def recording(msg: Image, **kwargs: Any) -> np.ndarray:
+        view = real(msg, **kwargs)
+        views.append(weakref.ref(view))
+        return view
+
+    monkeypatch.setattr(node_module, "image_to_depth", recording)
+    sr_calls: list[int] = []
+    model = harness.node._estimator.model
+    monkeypatch.setattr(model, "reconstruct", lambda *a: sr_calls.append(1))
+    assert model.sr_head is None  # the inference model has no SR reconstruction head at all
+    depth, _ = make_demo_frame(seed=0)
+    harness.send(depth_image(depth, stamp_ns=5))
+    assert spin_until(harness.executor, lambda: len(harness.debug) == 1, 10)
+    gc.collect()
+    assert views and all(ref() is None for ref in views)  # no reference to the full-resolution frame survives
+    assert sr_calls == []
+    # Every image the node publishes is at most the low resolution; no other topic carries an image.
+    assert (harness.debug[0].width, harness.debug[0].height) == (16, 12)
+    image_topics = [name for name, types in harness.node.get_publisher_names_and_types_by_node("depthpose", "/")
+                    if any("Image" in t for t in types)]  # fmt: skip
+    assert image_topics == ["/depthpose/debug_image"]
+
+
+def _set(h: Harness, name: str, value: Any) -> Any:
+    client = h.test_node.create_client(SetParameters, "/depthpose/set_parameters")
+    assert client.wait_for_service(timeout_sec=10)
+    kind = {bool: ParameterType.PARAMETER_BOOL, float: ParameterType.PARAMETER_DOUBLE,
+            str: ParameterType.PARAMETER_STRING, int: ParameterType.PARAMETER_INTEGER}[type(value)]  # fmt: skip
+    field = {bool: "bool_value", float: "double_value", str: "string_value", int: "integer_value"}[type(value)]
+    request = SetParameters.Request(
+        parameters=[Parameter(name=name, value=ParameterValue(type=kind, **{field: value}))]
+    )
+    future = client.call_async(request)
+    assert spin_until(h.executor, future.done, 10)
+    return future.result().results[0]
+
+
+@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48}], indirect=True)
+def test_threshold_changes_apply_on_the_next_frame_and_fixed_parameters_are_refused(harness: Harness) -> None:
+    depth, truth = make_demo_frame(seed=4, num_people=1)
+    _known_maps(harness, truth, gain=0.4)  # heatmap peaks of about 0.4
+    assert len(harness.send(depth_image(depth, stamp_ns=1)).skeletons) == 1
+    result = _set(harness, "decoder.peak_threshold", 0.5)
+    assert result.successful
+    assert harness.send(depth_image(depth, stamp_ns=2)).skeletons == []  # peaks now below the threshold
+    assert _set(harness, "decoder.peak_threshold", 0.1).successful
+    assert len(harness.send(depth_image(depth, stamp_ns=3)).skeletons) == 1
+
+    refused = _set(harness, "device", "cuda")
+    assert not refused.successful and "read-only" in refused.reason.lower()
+    refused = _set(harness, "model", "/tmp/other.pth")
+    assert not refused.successful and "read-only" in refused.reason.lower()
+    refused = _set(harness, "decoder.mode", "slow")
+    assert not refused.successful and "decoder.mode" in refused.reason
+    refused = _set(harness, "decoder.min_inlier_fraction", 1.0)
+    assert not refused.successful and "min_inlier_fraction" in refused.reason
+    assert harness.node.get_parameter("decoder.mode").value == "fast"
+
+
+def _bad_images() -> list[tuple[str, Image]]:
+    good = make_demo_frame(seed=0)[0]
+    rgb = depth_image(good, stamp_ns=101)
+    rgb.encoding = "rgb8"
+    short_step = depth_image(good, stamp_ns=102)
+    short_step.step = 600
+    truncated = depth_image(good, stamp_ns=103)
+    truncated.data = truncated.data[: len(truncated.data) // 2]
+    empty = Image(encoding="16UC1")
+    empty.header.stamp.sec = 104
+    huge = depth_image(np.zeros((960, 1280), np.uint16), stamp_ns=105)
+    wrong_aspect = depth_image(np.zeros((400, 640), np.uint16), stamp_ns=106)
+    return [("encoding", rgb), ("step", short_step), ("data", truncated), ("size", empty), ("size", huge),
+            ("shape", wrong_aspect)]  # fmt: skip
+
+
+@pytest.mark.parametrize("harness", [{"max_input_pixels": 640 * 480}], indirect=True)
+def test_bad_input_is_counted_logged_once_per_cause_and_the_node_keeps_working(harness: Harness) -> None:
+    bad = _bad_images()
+    for _, msg in bad + bad:  # each twice: the second of each is counted but not logged again (throttle)
+        harness.send(msg, wait=False)
+    nan = depth_image(np.full((480, 640), np.nan, np.float32), encoding="32FC1", stamp_ns=201)
+    zeros = depth_image(np.zeros((480, 640), np.uint16), stamp_ns=202)
+    inf = depth_image(np.full((480, 640), np.inf, np.float32), encoding="32FC1", stamp_ns=203)
+    for msg in (nan, zeros, inf):  # no valid reading: processed (nobody found), counted, warned about
+        assert harness.send(msg).skeletons == []
+    good = harness.send(depth_image(make_demo_frame(seed=1)[0], stamp_ns=300))
+    assert good is not None  # still alive and processing
+    stats = harness.node.stats()
+    assert stats.bad == {"encoding": 2, "step": 2, "data": 2, "size": 4, "shape": 2}
+    assert stats.no_valid_depth == 3 and stats.failed == 0
+    assert stats.received == stats.processed + stats.dropped + sum(stats.bad.values())
+    assert [stamp_ns(a.header) for a in harness.arrays] == [201, 202, 203, 300]  # only the valid frames answered
+    harness.spin(0.5)
+    errors = [log.msg for log in harness.logs if log.name == "depthpose" and log.level == Log.ERROR]
+    for cause in ("encoding", "step", "data", "shape"):
+        assert sum(f"bad {cause}" in m for m in errors) == 1, errors
+    assert any("'rgb8' is not a depth encoding" in m and "/depth/image" in m for m in errors)
+    assert any("exceeds the limit" in m for m in errors) or any("empty" in m for m in errors)
+    warnings = [log.msg for log in harness.logs if log.name == "depthpose" and log.level == Log.WARN]
+    assert any("no valid depth" in m for m in warnings)
+
+
+def test_images_replaced_in_the_subscription_queue_are_counted_as_lost(harness: Harness) -> None:
+    depth = make_demo_frame(seed=0)[0]
+    harness.send(depth_image(depth, stamp_ns=1))
+    for i in range(5):  # a burst while the executor is not spinning: the depth-1 queue keeps only the newest
+        harness.pub.publish(depth_image(depth, stamp_ns=10 + i))
+    time.sleep(0.3)
+    assert spin_until(harness.executor, lambda: any(stamp_ns(a.header) == 14 for a in harness.arrays), 30)
+    stats = harness.node.stats()
+    assert stats.received == 2 and stats.lost == 4
+    assert [stamp_ns(a.header) for a in harness.arrays] == [1, 14]
+
+
+def test_diagnostics_report_rates_latencies_and_health(harness: Harness) -> None:
+    depth = make_demo_frame(seed=0)[0]
+    start = time.time_ns()
+    for i in range(3):
+        harness.send(depth_image(depth, stamp_ns=start + i))
+    harness.diagnostics.clear()
+    assert spin_until(harness.executor, lambda: len(harness.diagnostics) >= 2, 5)
+    status = harness.diagnostics[-1].status[0]
+    values = {kv.key: kv.value for kv in status.values}
+    assert status.name == "/depthpose" and status.hardware_id == "cpu"
+    assert values["device"] == "cpu" and values["model"] == "depthpose" and values["trained"] == "false"
+    assert values["input size"] == "16x12" and values["frames processed"] == "3"
+    assert values["frames dropped"] == "0" and values["bad input"] == "0"
+    for key in ("inference p50 (ms)", "inference p95 (ms)", "end-to-end latency p50 (ms)", "in-node latency p95 (ms)"):
+        assert float(values[key]) > 0
+    assert float(values["end-to-end latency p95 (ms)"]) < 60_000
+    assert "input rate (Hz)" in values and "processed rate (Hz)" in values
+    assert status.level == b"\x01" and "untrained" in status.message  # WARN: random weights

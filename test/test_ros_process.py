@@ -1,0 +1,152 @@
+"""The node as users run it: the ``depthpose_node`` console script with a params file and remaps, in its own
+process, talking to this test process through real Fast DDS on loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+from depthpose_core.demo_scene import make_demo_frame
+from depthpose_ros.msg import Skeleton2DArray
+from ros_support import TINY_PARAMS, NodeProcess, depth_image, make_node, ros_context, spin_until, stamp_ns, wait_for_match
+
+DEPTH_MM = make_demo_frame(seed=0)[0]
+
+
+@pytest.fixture
+def context() -> Iterator[object]:
+    with ros_context() as ctx:
+        yield ctx
+
+
+def _cases() -> list[tuple[str, Image]]:
+    metres = DEPTH_MM.astype(np.float32) / 1000.0
+    metres[::7, ::5] = np.nan
+    mono8 = (DEPTH_MM // 30).astype(np.uint8)
+    return [
+        ("16UC1", depth_image(DEPTH_MM, encoding="16UC1")),
+        ("mono16", depth_image(DEPTH_MM, encoding="mono16")),
+        ("32FC1 with NaN", depth_image(metres, encoding="32FC1")),
+        ("mono8", depth_image(mono8, encoding="mono8")),
+        ("16UC1 big-endian", depth_image(DEPTH_MM, encoding="16UC1", bigendian=True)),
+        ("16UC1 padded rows", depth_image(DEPTH_MM, encoding="16UC1", pad=64)),
+        ("already low resolution", depth_image(np.ascontiguousarray(DEPTH_MM[::40, ::40]))),
+        ("1280x960", depth_image(np.repeat(np.repeat(DEPTH_MM, 2, 0), 2, 1))),
+    ]
+
+
+def test_console_script_with_params_file_and_remaps_answers_every_encoding(context: object, tmp_path: Path) -> None:
+    node = NodeProcess(tmp_path, {**TINY_PARAMS, "publish_debug_image": True},
+                       remaps={"depth/image": "/ceiling/depth", "skeletons": "/or/skeletons"})  # fmt: skip
+    try:
+        assert node.wait_output("subscribed to /ceiling/depth"), node.output()
+        tester, executor = make_node(context, "publisher")
+        pub = tester.create_publisher(Image, "/ceiling/depth", 10)
+        arrays: list[Skeleton2DArray] = []
+        debug: list[Image] = []
+        tester.create_subscription(Skeleton2DArray, "/or/skeletons", arrays.append, 10)
+        tester.create_subscription(Image, "/depthpose/debug_image", debug.append, 10)
+        wait_for_match(executor, pub)
+        assert spin_until(executor, lambda: tester.count_publishers("/or/skeletons") > 0, 20)
+        for i, (name, msg) in enumerate(_cases()):
+            msg.header.frame_id = f"ceiling_{i}"
+            msg.header.stamp.sec, msg.header.stamp.nanosec = 1000 + i, 123456789
+            pub.publish(msg)
+            assert spin_until(executor, lambda: any(a.header == msg.header for a in arrays), 30), (name, node.output())
+            out = next(a for a in arrays if a.header == msg.header)
+            assert (out.image_width, out.image_height) == (msg.width, msg.height), name
+            for skeleton in out.skeletons:
+                for k in skeleton.keypoints:
+                    assert not k.present or (0 <= k.x <= msg.width and 0 <= k.y <= msg.height)
+        assert len(arrays) == len(_cases())  # one array per image, none twice
+        assert spin_until(executor, lambda: len(debug) == len(arrays), 10)
+        assert {(d.width, d.height) for d in debug} == {(16, 12)}  # debug images only at the low resolution
+        tester.destroy_node()
+    finally:
+        assert node.stop() == 0, node.output()
+    assert "no trained weights" in node.output()
+
+
+def test_newest_frame_only_under_load(context: object, tmp_path: Path) -> None:
+    # Flip test on at 32x24: inference takes several 30 Hz frame periods on this CPU.
+    node = NodeProcess(tmp_path, {**TINY_PARAMS, "input_width": 32, "input_height": 24, "flip_test": True})
+    try:
+        assert node.wait_output("subscribed to"), node.output()
+        tester, executor = make_node(context, "load")
+        pub = tester.create_publisher(Image, "depth/image", 10)
+        arrivals: dict[int, float] = {}
+        tester.create_subscription(Skeleton2DArray, "skeletons",
+                                   lambda a: arrivals.setdefault(stamp_ns(a.header), time.monotonic()), 100)  # fmt: skip
+        counts: list[int] = []
+        tester.create_subscription(Skeleton2DArray, "skeletons", lambda a: counts.append(stamp_ns(a.header)), 100)
+        diagnostics: list[DiagnosticArray] = []
+        tester.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
+        wait_for_match(executor, pub)
+        sent: dict[int, float] = {}
+        template = depth_image(DEPTH_MM)
+        start = time.monotonic()
+        for i in range(90):  # 3 s at 30 Hz
+            while time.monotonic() < start + i / 30.0:
+                executor.spin_once(timeout_sec=0.002)
+            template.header.stamp.sec, template.header.stamp.nanosec = 50, i + 1
+            pub.publish(template)
+            sent[i + 1 + 50 * 1_000_000_000] = time.monotonic()
+        spin_until(executor, lambda: False, 3.0)  # let the last frame finish
+        diagnostics.clear()
+        assert spin_until(executor, lambda: len(diagnostics) >= 1, 5)
+        values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
+        tester.destroy_node()
+    finally:
+        assert node.stop() == 0, node.output()
+    received, processed = int(values["images received"]), int(values["frames processed"])
+    dropped, lost = int(values["frames dropped"]), int(values["images lost before the node"])
+    assert received + lost == 90  # every frame published is accounted for
+    assert received == processed + dropped + int(values["bad input"]) + int(values["frames failed"])
+    assert processed == len(counts) == len(set(counts))  # one output per processed frame, none processed twice
+    assert counts == sorted(counts)  # in order: the newest frame each time
+    assert dropped + lost >= 45  # inference is much slower than 30 Hz
+    latencies = [arrivals[s] - sent[s] for s in arrivals]
+    inference_s = float(values["inference p95 (ms)"]) / 1e3
+    # Bounded latency: a frame waits at most for the inference in progress, then its own (plus slack for DDS
+    # and scheduling on a busy 2-core machine); a queueing node would reach seconds by the end of the burst.
+    assert max(latencies) < 2 * inference_s + 0.5, (latencies, inference_s)
+
+
+def test_incompatible_qos_is_reported(context: object, tmp_path: Path) -> None:
+    node = NodeProcess(tmp_path, {**TINY_PARAMS, "qos.reliability": "reliable"})
+    try:
+        assert node.wait_output("subscribed to"), node.output()
+        tester, executor = make_node(context, "best_effort_camera")
+        tester.create_publisher(Image, "depth/image", QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+        diagnostics: list[DiagnosticArray] = []
+        tester.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
+        assert spin_until(executor, lambda: "incompatible QoS" in node.output(), 20), node.output()
+        assert spin_until(executor, lambda: any("incompatible QoS" in d.status[0].message for d in diagnostics), 10)
+        tester.destroy_node()
+    finally:
+        node.stop()
+    assert "policy reliability" in node.output() and "qos.reliability" in node.output()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"device": "cuda:99"}, "'cuda:99'"),
+        ({"model": "/nonexistent/model.pth"}, "does not exist"),
+        ({"decoder.mode": "slow"}, "decoder.mode"),
+        ({"input_width": 16, "input_height": 0}, "both be set"),
+    ],
+)
+def test_start_up_errors_are_clear_and_exit_non_zero(tmp_path: Path, params: dict, message: str) -> None:
+    node = NodeProcess(tmp_path, {**TINY_PARAMS, **params})
+    code = node.proc.wait(timeout=60)
+    node.stop()
+    assert code == 1, node.output()
+    assert "cannot start" in node.output() and message in node.output(), node.output()
