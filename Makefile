@@ -18,3 +18,4 @@ test: setup
 bench: setup
 	$(VENV)/bin/python bench/bench_decode.py
 	$(VENV)/bin/python bench/bench_inference.py
+	$(VENV)/bin/python bench/bench_node.py

@@ -4,7 +4,11 @@ what the node declares. The launch file is read, not executed (``launch`` is not
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -89,3 +93,41 @@ def test_every_message_field_is_documented() -> None:
         for i, line in enumerate(lines):
             if line and not line.startswith("#") and "=" not in line:
                 assert lines[i - 1].startswith("#"), f"{path.name}: field {line!r} has no comment above it"
+
+
+def test_full_ros_build_installs_node_launch_config_and_both_python_packages(tmp_path: Path) -> None:
+    """What colcon does for this ament_cmake package (cmake configure, build, install into a prefix), with the
+    venv's ROS wheels as the underlay; the checkout is copied out first, as in a colcon workspace's src/."""
+    src, prefix, venv = tmp_path / "src" / "depthpose_ros", tmp_path / "install", Path(sys.prefix)
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
+                           text=True, check=True).stdout.split()  # fmt: skip
+    for name in files:
+        if (REPO / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, src / name)
+    env = {**os.environ, "AMENT_PREFIX_PATH": str(venv), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    steps = [
+        ["cmake", "-S", str(src), "-B", str(tmp_path / "build"), f"-DCMAKE_PREFIX_PATH={venv}",
+         f"-DCMAKE_INSTALL_PREFIX={prefix}", f"-DPython3_EXECUTABLE={sys.executable}"],
+        ["cmake", "--build", str(tmp_path / "build"), "-j2"],
+        ["cmake", "--install", str(tmp_path / "build")],
+    ]  # fmt: skip
+    for step in steps:
+        proc = subprocess.run(step, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    site = prefix / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    assert os.access(prefix / "lib" / "depthpose_ros" / "depthpose_node", os.X_OK)
+    for name in ("launch/pose.launch.py", "config/depthpose.yaml", "package.xml", "msg/Skeleton2D.msg"):
+        assert (prefix / "share" / "depthpose_ros" / name).is_file(), name
+    assert (prefix / "share" / "ament_index" / "resource_index" / "packages" / "depthpose_ros").is_file()
+    for name in ("depthpose_ros/node.py", "depthpose_ros/msg/_skeleton2_d_array.py", "depthpose_core/inference.py",
+                 "depthpose_core/models/depthpose.py", "depthpose_core/decode/fast.py"):
+        assert (site / name).is_file(), name
+    # The installed node code and the installed messages import as one package from the install tree.
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import depthpose_ros.node as n, depthpose_ros.msg as m; "
+            "print(n.__file__); print(m.__file__)")  # fmt: skip
+    env["LD_LIBRARY_PATH"] = f"{prefix / 'lib'}:{os.environ.get('LD_LIBRARY_PATH', '')}"
+    proc = subprocess.run([sys.executable, "-c", code, str(site)], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert all(line.startswith(str(site)) for line in proc.stdout.split()), proc.stdout
