@@ -14,8 +14,10 @@ setup(
     packages=find_packages(include=["depthpose_core", "depthpose_core.*", "depthpose_ros", "depthpose_ros.*"]),
     # Any torch build >= 2.1 works (CUDA builds for GPUs); the setup script installs the CPU wheel 2.13.0 here.
     install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8", "pyyaml>=6"],
-    extras_require={"test": ["pytest>=8", "pytest-xdist>=3"]},
+    extras_require={"test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6"]},
     # depthpose_node needs rclpy and the built messages: a ROS 2 install, or the PyPI wheels that
     # scripts/setup_env.sh installs (scripts/ros-requirements.txt) and builds the messages into.
-    entry_points={"console_scripts": ["depthpose = depthpose_core.cli:main", "depthpose_node = depthpose_ros.node:main"]},
+    entry_points={
+        "console_scripts": ["depthpose = depthpose_core.cli:main", "depthpose_node = depthpose_ros.node:main"]
+    },
 )

@@ -31,18 +31,18 @@ os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(REPO / "config" / "fa
 os.environ.setdefault("ROS_DOMAIN_ID", "87")
 
 import rclpy  # noqa: E402
-from rclpy.context import Context  # noqa: E402
+from bench_decode import random_people  # noqa: E402
+from depthpose_ros.msg import Skeleton2DArray  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from rclpy.context import Context  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
-from bench_decode import random_people  # noqa: E402
 from depthpose_core.demo_scene import make_demo_frame  # noqa: E402
 from depthpose_core.preprocess import Preprocessing, to_lowres  # noqa: E402
 from depthpose_core.skeleton import Skeleton  # noqa: E402
 from depthpose_ros.conversions import image_to_depth, skeletons_to_msg  # noqa: E402
-from depthpose_ros.msg import Skeleton2DArray  # noqa: E402
 
 
 def _image(depth: np.ndarray, stamp_ns: int = 1) -> Image:

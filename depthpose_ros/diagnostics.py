@@ -68,8 +68,12 @@ def status(
     lost = now.lost - before.lost
     if lost:
         warnings.append(f"{lost} image(s) on {input_topic} never reached the node")
-    if now.incompatible_qos:
+    if now.incompatible_qos > before.incompatible_qos or (now.incompatible_qos and not received):
         warnings.append(f"incompatible QoS on {input_topic} ({now.incompatible_qos} event(s))")
+    if now.markers_skipped > before.markers_skipped:
+        warnings.append("markers enabled but no calibrated camera_info received")
+    if now.optional_output_errors > before.optional_output_errors:
+        warnings.append("debug image or markers failed")
     if seconds_since_input is None:
         warnings.append(f"no image received on {input_topic} yet")
     elif seconds_since_input > NO_INPUT_WARN_S:
@@ -89,6 +93,8 @@ def status(
         "frames without valid depth": str(now.no_valid_depth),
         "incompatible QoS events": str(now.incompatible_qos),
         "images lost before the node": str(now.lost),
+        "frames without markers (no camera_info)": str(now.markers_skipped),
+        "debug output errors": str(now.optional_output_errors),
         "inference p50 (ms)": inference[0],
         "inference p95 (ms)": inference[1],
         "in-node latency p50 (ms)": in_node[0],

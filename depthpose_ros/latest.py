@@ -20,8 +20,11 @@ class LatestOnly(Generic[T]):
         self._closed = False
 
     def put(self, item: T) -> T | None:
-        """Make ``item`` the pending one; return the item it replaced, if any."""
+        """Make ``item`` the pending one; return the item it replaced, if any (``item`` itself after
+        :meth:`close`: nothing is accepted any more)."""
         with self._cond:
+            if self._closed:
+                return item
             replaced, self._item = self._item, item
             self._cond.notify()
             return replaced

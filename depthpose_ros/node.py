@@ -19,14 +19,15 @@ from typing import Any
 import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.event_handler import QoSRequestedIncompatibleQoSInfo, SubscriptionEventCallbacks
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.subscription import MessageInfo
 from rclpy.qos import QoSPolicyKind, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
-from rcl_interfaces.msg import SetParametersResult
+from rclpy.subscription import MessageInfo
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
@@ -41,16 +42,19 @@ from depthpose_ros import diagnostics
 from depthpose_ros.conversions import ImageError, bgr_image, image_to_depth, skeleton_markers, skeletons_to_msg
 from depthpose_ros.latest import LatestOnly
 from depthpose_ros.msg import Skeleton2DArray
-from depthpose_ros.parameters import RuntimeSettings, declare_parameters, runtime_settings
+from depthpose_ros.parameters import PRIVACY_MAX_SIZE, RuntimeSettings, declare_parameters, runtime_settings
 from depthpose_ros.stats import FrameStats, StatsSnapshot
 
-__all__ = ["INPUT_TOPIC", "NODE_NAME", "OUTPUT_TOPIC", "DepthPoseNode", "main", "make_estimator"]
+__all__ = ["CAMERA_INFO_TOPIC", "INPUT_TOPIC", "NODE_NAME", "OUTPUT_TOPIC", "DepthPoseNode", "main", "make_estimator"]
 
 #: Seconds between two log lines about the same kind of problem.
 LOG_THROTTLE_S = 5.0
+# Publishers whose sequence numbers are followed (the least recently heard is forgotten beyond this).
+_MAX_PUBLISHERS = 64
 #: Relative topic names (remap them); the launch file uses the same names.
 INPUT_TOPIC = "depth/image"
 OUTPUT_TOPIC = "skeletons"
+CAMERA_INFO_TOPIC = "camera_info"
 NODE_NAME = "depthpose"
 
 
@@ -122,9 +126,15 @@ class DepthPoseNode(Node):
         try:
             self._values = declare_parameters(self)
             self._runtime = runtime_settings(self._values)
-        except ValueError as err:
+            self._estimator = make_estimator(self._values, self._runtime)
+        except (ValueError, ParameterException) as err:
             raise DepthPoseError(str(err)) from None
-        self._estimator = make_estimator(self._values, self._runtime)
+        lw, lh = self._estimator.preprocessing.lowres_size
+        if lw > PRIVACY_MAX_SIZE[0] or lh > PRIVACY_MAX_SIZE[1]:
+            raise DepthPoseError(
+                f"model {self._estimator.info.weights} reduces frames to {lw}x{lh} pixels; the node only runs models "
+                f"whose low resolution is at most {PRIVACY_MAX_SIZE[0]}x{PRIVACY_MAX_SIZE[1]} (privacy)"
+            )
         info, pre = self._estimator.info, self._estimator.preprocessing
         self.get_logger().info(
             f"model {info.name} ({info.weights}) on {info.device}, {info.precision}; input reduced to "
@@ -134,6 +144,7 @@ class DepthPoseNode(Node):
             self.get_logger().warning("no trained weights: the network is randomly initialised, skeletons are "
                                       "meaningless (set the 'model' parameter to a checkpoint)")  # fmt: skip
         self._tracker = SkeletonTracker(self._runtime.tracker)
+        self._max_input_pixels = self._runtime.max_input_pixels
         self._stats = FrameStats()
         self._slot: LatestOnly[_Frame] = LatestOnly()
         self._lock = threading.Lock()
@@ -142,6 +153,7 @@ class DepthPoseNode(Node):
         self._last_input: float | None = None
         self._last_seq: dict[bytes, int] = {}  # last publication sequence number per publisher
         self._camera_info: CameraInfo | None = None
+        self._camera_info_topic = ""
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self._skeleton_pub = self.create_publisher(Skeleton2DArray, OUTPUT_TOPIC, 10)
@@ -151,7 +163,10 @@ class DepthPoseNode(Node):
         self._marker_pub = None
         if self._values["publish_markers"]:
             self._marker_pub = self.create_publisher(MarkerArray, "~/markers", 1)
-            self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data)
+            info_sub = self.create_subscription(
+                CameraInfo, CAMERA_INFO_TOPIC, self._on_camera_info, qos_profile_sensor_data
+            )
+            self._camera_info_topic = info_sub.topic_name
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
         qos = QoSProfile(
@@ -196,7 +211,7 @@ class DepthPoseNode(Node):
         self._count_lost(info)
         try:
             size = (int(msg.width), int(msg.height))
-            lowres = self._estimator.to_lowres(image_to_depth(msg, max_pixels=self._runtime.max_input_pixels))
+            lowres = self._estimator.to_lowres(image_to_depth(msg, max_pixels=self._max_input_pixels))
         except ImageError as err:
             self._reject(msg, err.cause, str(err))
             return
@@ -214,12 +229,14 @@ class DepthPoseNode(Node):
     def _count_lost(self, info: MessageInfo) -> None:
         """Count images a publisher sent that never reached this callback (gaps in its sequence numbers: the
         middleware replaced them in the depth-limited queue, or lost them on the way)."""
-        seq = info.get("publication_sequence_number")
-        if not seq:
-            return
-        gid = info.get("publisher_gid")
-        key = bytes(gid["data"]) if isinstance(gid, dict) and "data" in gid else b""
-        last, self._last_seq[key] = self._last_seq.get(key), seq
+        seq, gid = info.get("publication_sequence_number"), info.get("publisher_gid")
+        if not seq or not isinstance(gid, dict) or "data" not in gid:
+            return  # rclpy before Kilted gives no publisher id: sequences of several publishers cannot be told apart
+        key = bytes(gid["data"])
+        last = self._last_seq.pop(key, None)
+        self._last_seq[key] = seq  # most recently heard publisher last
+        if len(self._last_seq) > _MAX_PUBLISHERS:
+            del self._last_seq[next(iter(self._last_seq))]
         if last is not None and seq > last + 1:
             n = self._stats.count("lost", seq - last - 1)
             self._log_throttled("lost", logging.WARNING, f"{seq - last - 1} image(s) on {self._sub.topic_name} "
@@ -270,6 +287,7 @@ class DepthPoseNode(Node):
             return SetParametersResult(successful=False, reason=str(err))
         with self._lock:
             self._values, self._pending = values, runtime
+        self._max_input_pixels = runtime.max_input_pixels  # read by the callback: applies to the next image
         return SetParametersResult(successful=True)
 
     def _apply_pending(self) -> RuntimeSettings:
@@ -310,24 +328,48 @@ class DepthPoseNode(Node):
         people = self._estimator.estimate_lowres([frame.lowres], [frame.size])[0]
         inference_ms = (time.monotonic() - t0) * 1e3
         stamp = frame.header.stamp
-        ids = self._tracker.update(people, stamp.sec + stamp.nanosec * 1e-9)
+        stamped = bool(stamp.sec or stamp.nanosec)
+        # Tracks age in image time; images without a stamp fall back to the time they arrived.
+        ids = self._tracker.update(people, stamp.sec + stamp.nanosec * 1e-9 if stamped else frame.received)
         self._skeleton_pub.publish(skeletons_to_msg(frame.header, frame.size, people, ids))
-        if self._debug_pub is not None:
-            self._debug_pub.publish(bgr_image(frame.header, draw_overlay(frame.lowres, people, scale=1)))
-        if self._marker_pub is not None and self._camera_info is not None:
-            self._marker_pub.publish(skeleton_markers(
-                frame.header, people, ids, frame.lowres, self._estimator.preprocessing, self._camera_info,
-                runtime.markers_lifetime_s,
-            ))  # fmt: skip
         end_to_end = None
-        if stamp.sec or stamp.nanosec:
+        if stamped:
             now_ns = self.get_clock().now().nanoseconds
             end_to_end = (now_ns - (stamp.sec * 1_000_000_000 + stamp.nanosec)) / 1e6
         self._stats.processed(inference_ms, (time.monotonic() - frame.received) * 1e3, end_to_end)
+        try:
+            self._publish_optional(frame, people, ids, runtime)
+        except Exception as err:  # noqa: BLE001 - the skeletons are out; a debug output must not fail the frame
+            n = self._stats.count("optional_output_errors")
+            self._log_throttled("optional", logging.ERROR, f"debug image or markers failed: {err!r} [{n}]")
+
+    def _publish_optional(self, frame: _Frame, people: list, ids: list[int], runtime: RuntimeSettings) -> None:
+        if self._debug_pub is not None:
+            self._debug_pub.publish(bgr_image(frame.header, draw_overlay(frame.lowres, people, scale=1)))
+        if self._marker_pub is None:
+            return
+        info = self._camera_info
+        if info is None or info.k[0] <= 0 or info.k[4] <= 0 or not info.width or not info.height:
+            self._stats.count("markers_skipped")
+            self._log_throttled("markers", logging.WARNING,
+                                f"markers need a calibrated camera_info on {self._camera_info_topic} "
+                                f"({'none received yet' if info is None else 'it has no focal lengths'}); skipped")
+            return
+        self._marker_pub.publish(skeleton_markers(
+            frame.header, people, ids, frame.lowres, self._estimator.preprocessing, info, runtime.markers_lifetime_s
+        ))  # fmt: skip
 
     # -- diagnostics ---------------------------------------------------------------------------------------
 
     def _publish_diagnostics(self) -> None:
+        try:
+            self._diagnose()
+        except Exception as err:  # noqa: BLE001 - a timer callback must not stop the node
+            n = self._stats.count("diagnostics_errors")
+            self.get_logger().error(f"publishing /diagnostics failed: {err!r} [{n}]",
+                                    throttle_duration_sec=LOG_THROTTLE_S)  # fmt: skip
+
+    def _diagnose(self) -> None:
         now, before = self._stats.snapshot(), self._diag_before
         t = time.monotonic()
         period, self._diag_before, self._diag_time = t - self._diag_time, now, t
@@ -372,7 +414,7 @@ def main(args: Sequence[str] | None = None) -> int:
         node = DepthPoseNode()
         rclpy.spin(node)
     except DepthPoseError as err:
-        rclpy.logging.get_logger("depthpose").fatal(f"cannot start: {err}")
+        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {err}")
         return 1
     except (KeyboardInterrupt, ExternalShutdownException):
         pass

@@ -19,9 +19,13 @@ from depthpose_core.decode import MODES, DecoderParams
 from depthpose_core.inference import PRECISIONS
 from depthpose_core.tracking import TrackerParams
 
-__all__ = ["PARAMETERS", "ParamSpec", "RuntimeSettings", "declare_parameters", "runtime_settings"]
+__all__ = ["PARAMETERS", "PRIVACY_MAX_SIZE", "ParamSpec", "RuntimeSettings", "declare_parameters", "runtime_settings"]
 
 _RESTART = " Read-only: fixed at start-up (restart the node to change it)."
+
+#: Largest low resolution (width, height) the node accepts: twice the paper's 80x60. Beyond it a frame could
+#: show who is in the room, and the low-resolution debug image would carry it.
+PRIVACY_MAX_SIZE = (160, 120)
 
 
 @dataclass(frozen=True)
@@ -61,10 +65,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("model_name", "", "Architecture of a plain state dict, e.g. depthpose. Empty: from the checkpoint "
               "(depthpose for the untrained network).", read_only=True),
     ParamSpec("input_width", 0, "Low-resolution width in pixels the frame is reduced to at ingress, for a plain "
-              "state dict or the untrained network. 0: the checkpoint's (64 when untrained).", read_only=True,
-              low=0, high=4096),
+              "state dict or the untrained network. 0: the checkpoint's (64 when untrained). At most 160 "
+              "(privacy).", read_only=True, low=0, high=PRIVACY_MAX_SIZE[0]),
     ParamSpec("input_height", 0, "Low-resolution height in pixels, as input_width. 0: the checkpoint's (48 when "
-              "untrained).", read_only=True, low=0, high=4096),
+              "untrained). At most 120 (privacy).", read_only=True, low=0, high=PRIVACY_MAX_SIZE[1]),
     ParamSpec("depth_near_mm", 0.0, "Depth in mm mapped to 0 by the input normalisation, for a plain state dict "
               "or the untrained network. 0: the checkpoint's (500 when untrained).", read_only=True,
               low=0.0, high=100000.0),

@@ -28,8 +28,11 @@ class StatsSnapshot:
         dropped: images replaced by a newer one while waiting for the inference thread.
         bad: rejected images by cause (encoding, size, step, data, shape, internal).
         failed: images whose inference or publication raised.
-        no_valid_depth: processed images without a single valid depth reading (all 0, NaN or inf).
+        no_valid_depth: received images without a single valid depth reading (all 0, NaN or inf); they are
+            processed like any other (usually nobody is found).
         incompatible_qos: incompatible-QoS events on the input subscription.
+        markers_skipped: frames without markers because no calibrated camera_info had arrived.
+        optional_output_errors: frames whose debug image or markers failed (their skeletons were published).
         lost: images a publisher sent that never reached the node (gaps in its sequence numbers: replaced in the
             depth-limited subscription queue, or lost in transport); not part of ``received``.
         inference_ms: (p50, p95) network + decoding time, ms; NaN before the first frame.
@@ -46,6 +49,8 @@ class StatsSnapshot:
     no_valid_depth: int
     incompatible_qos: int
     lost: int
+    markers_skipped: int
+    optional_output_errors: int
     inference_ms: tuple[float, float]
     in_node_ms: tuple[float, float]
     end_to_end_ms: tuple[float, float]
@@ -70,7 +75,7 @@ class FrameStats:
     _end_to_end: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
 
     def count(self, name: str, n: int = 1) -> int:
-        """Add ``n`` to counter ``name`` (received, dropped, failed, no_valid_depth, incompatible_qos, lost)."""
+        """Add ``n`` to counter ``name`` (a :class:`StatsSnapshot` field other than processed and bad)."""
         with self._lock:
             self._counts[name] += n
             return self._counts[name]
@@ -97,7 +102,8 @@ class FrameStats:
             return StatsSnapshot(
                 received=c["received"], processed=c["processed"], dropped=c["dropped"], bad=dict(self._bad),
                 failed=c["failed"], no_valid_depth=c["no_valid_depth"], incompatible_qos=c["incompatible_qos"],
-                lost=c["lost"],
+                lost=c["lost"], markers_skipped=c["markers_skipped"],
+                optional_output_errors=c["optional_output_errors"],
                 inference_ms=_percentiles(self._inference), in_node_ms=_percentiles(self._in_node),
                 end_to_end_ms=_percentiles(self._end_to_end),
             )  # fmt: skip

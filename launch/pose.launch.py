@@ -5,6 +5,7 @@ Arguments (``name:=value``):
     namespace      namespace of the node and of its relative topics (default: none)
     input_topic    depth image topic the node subscribes to (remaps depth/image; default depth/image)
     output_topic   skeleton topic the node publishes (remaps skeletons; default skeletons)
+    camera_info_topic  camera info for the optional markers (remaps camera_info; default camera_info)
     model          checkpoint file; overrides the file's 'model' (default: the file's value)
     device         auto, cpu, cuda or cuda:N; overrides the file's 'device' (default: the file's value)
 
@@ -18,16 +19,19 @@ from __future__ import annotations
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+
+from launch import LaunchDescription
 
 PACKAGE = "depthpose_ros"
 EXECUTABLE = "depthpose_node"
 PARAMS_FILE = "config/depthpose.yaml"
 INPUT_TOPIC = "depth/image"
 OUTPUT_TOPIC = "skeletons"
+CAMERA_INFO_TOPIC = "camera_info"
 
 
 def _node(context, *args, **kwargs):  # noqa: ANN001, ANN202 - OpaqueFunction signature
@@ -35,7 +39,7 @@ def _node(context, *args, **kwargs):  # noqa: ANN001, ANN202 - OpaqueFunction si
     for name in ("model", "device"):
         value = LaunchConfiguration(name).perform(context)
         if value:
-            overrides[name] = value
+            overrides[name] = ParameterValue(value, value_type=str)  # a path stays a string, whatever it looks like
     return [
         Node(
             package=PACKAGE,
@@ -46,6 +50,7 @@ def _node(context, *args, **kwargs):  # noqa: ANN001, ANN202 - OpaqueFunction si
             remappings=[
                 (INPUT_TOPIC, LaunchConfiguration("input_topic")),
                 (OUTPUT_TOPIC, LaunchConfiguration("output_topic")),
+                (CAMERA_INFO_TOPIC, LaunchConfiguration("camera_info_topic")),
             ],
             output="screen",
             emulate_tty=True,
@@ -61,6 +66,8 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("namespace", default_value="", description="namespace of the node and its topics"),
         DeclareLaunchArgument("input_topic", default_value=INPUT_TOPIC, description="depth image topic (in)"),
         DeclareLaunchArgument("output_topic", default_value=OUTPUT_TOPIC, description="skeleton topic (out)"),
+        DeclareLaunchArgument("camera_info_topic", default_value=CAMERA_INFO_TOPIC,
+                              description="camera info topic (in; only used with publish_markers)"),
         DeclareLaunchArgument("model", default_value="", description="checkpoint file (empty: the file's value)"),
         DeclareLaunchArgument("device", default_value="", description="auto, cpu, cuda or cuda:N (empty: the "
                               "file's value)"),

@@ -15,8 +15,9 @@ REPO = Path(__file__).resolve().parents[1]
 def _domain_id() -> int:
     """1..100: distinct for the workers of one run, and spread over runs (concurrent runs on one machine)."""
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    workers = min(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), 100)
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    return (int(run, 16) % 50) * 2 + worker % 2 + 1
+    return (int(run, 16) % (100 // workers)) * workers + worker + 1
 
 
 # Set before rclpy is imported anywhere; node processes started by the tests inherit them.

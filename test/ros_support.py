@@ -48,7 +48,8 @@ def spin_until(executor: SingleThreadedExecutor, done: Callable[[], bool], timeo
 
 def wait_for_match(executor: SingleThreadedExecutor, pub: Any, timeout: float = 20.0) -> None:
     """Wait until a subscriber matches ``pub`` (a burst sent earlier could be missed)."""
-    assert spin_until(executor, lambda: pub.get_subscription_count() > 0, timeout), f"nobody subscribed to {pub.topic_name}"
+    matched = spin_until(executor, lambda: pub.get_subscription_count() > 0, timeout)
+    assert matched, f"nobody subscribed to {pub.topic_name}"
 
 
 def depth_image(depth: np.ndarray, *, encoding: str = "16UC1", stamp_ns: int = 1, frame_id: str = "cam",

@@ -121,7 +121,8 @@ def test_infer_with_a_plain_state_dict_needs_its_options(
     assert main(["infer", str(tmp_path / "d.npy"), "--model", str(tiny_weights[1]), "--device", "cpu"]) == 1
     assert "plain state dict" in capsys.readouterr().out
     code = main(["infer", str(tmp_path / "d.npy"), "--model", str(tiny_weights[1]), "--model-name", "depthpose",
-                 "--lowres", "16x12", "--near-mm", "400", "--far-mm", "5000", "--device", "cpu", "--no-flip"])  # fmt: skip
+                 "--lowres", "16x12", "--near-mm", "400", "--far-mm", "5000", "--device", "cpu",
+                 "--no-flip"])  # fmt: skip
     assert code == 0
     assert "input reduced to 16x12" in capsys.readouterr().out
     assert (tmp_path / "d_poses.json").is_file() and (tmp_path / "d_overlay.png").is_file()

@@ -12,8 +12,8 @@ from depthpose_core.decode import MODES, DecoderParams, decode
 from depthpose_core.decode.bicubic import PixelSampler, window_weights
 from depthpose_core.decode.peaks import frame_peaks, lowres_peaks
 from depthpose_core.decode.reference import upsample
-from depthpose_core.eval.pck import evaluate
 from depthpose_core.eval.ground_truth import mvor_ground_truth
+from depthpose_core.eval.pck import evaluate
 from depthpose_core.skeleton import Skeleton
 from depthpose_core.targets import render_maps
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from depthpose_ros.msg import Skeleton2D
+from ros_support import depth_image
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from depthpose_core.preprocess import Preprocessing, normalise_depth
 from depthpose_core.skeleton import Skeleton
 from depthpose_ros.conversions import ImageError, bgr_image, image_to_depth, skeleton_markers, skeletons_to_msg
-from depthpose_ros.msg import Skeleton2D
-from ros_support import depth_image
 
 RNG = np.random.default_rng(0)
 MM = RNG.integers(0, 7000, (48, 64)).astype(np.uint16)

@@ -11,18 +11,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from depthpose_ros.msg import Skeleton2D, Skeleton2DArray
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log, Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from rclpy.parameter import Parameter as RclpyParameter
+from ros_support import TINY_PARAMS, depth_image, make_node, ros_context, spin_until, stamp_ns, wait_for_match
 from sensor_msgs.msg import Image
 
 import depthpose_ros.node as node_module
 from depthpose_core.demo_scene import make_demo_frame
 from depthpose_core.targets import render_maps
-from depthpose_ros.msg import Skeleton2DArray
 from depthpose_ros.node import DepthPoseNode
-from ros_support import TINY_PARAMS, depth_image, make_node, ros_context, spin_until, stamp_ns, wait_for_match
 
 
 class Harness:
@@ -109,7 +109,9 @@ def test_keypoints_are_in_the_pixel_frame_of_each_input_image(harness: Harness) 
 
 
 @pytest.mark.parametrize("harness", [{"publish_debug_image": True}], indirect=True)
-def test_nothing_beyond_the_low_resolution_leaves_the_ingress(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_beyond_the_low_resolution_leaves_the_ingress(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     views: list[weakref.ref] = []
     real = node_module.image_to_depth
 
@@ -119,16 +121,13 @@ def test_nothing_beyond_the_low_resolution_leaves_the_ingress(harness: Harness, 
         return view
 
     monkeypatch.setattr(node_module, "image_to_depth", recording)
-    sr_calls: list[int] = []
-    model = harness.node._estimator.model
-    monkeypatch.setattr(model, "reconstruct", lambda *a: sr_calls.append(1))
-    assert model.sr_head is None  # the inference model has no SR reconstruction head at all
+    # The inference model has no SR reconstruction head at all: the super-resolved image cannot be formed.
+    assert harness.node._estimator.model.sr_head is None
     depth, _ = make_demo_frame(seed=0)
     harness.send(depth_image(depth, stamp_ns=5))
     assert spin_until(harness.executor, lambda: len(harness.debug) == 1, 10)
     gc.collect()
     assert views and all(ref() is None for ref in views)  # no reference to the full-resolution frame survives
-    assert sr_calls == []
     # Every image the node publishes is at most the low resolution; no other topic carries an image.
     assert (harness.debug[0].width, harness.debug[0].height) == (16, 12)
     image_topics = [name for name, types in harness.node.get_publisher_names_and_types_by_node("depthpose", "/")
@@ -245,3 +244,104 @@ def test_diagnostics_report_rates_latencies_and_health(harness: Harness) -> None
     assert float(values["end-to-end latency p95 (ms)"]) < 60_000
     assert "input rate (Hz)" in values and "processed rate (Hz)" in values
     assert status.level == b"\x01" and "untrained" in status.message  # WARN: random weights
+
+
+@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48}], indirect=True)
+def test_person_ids_are_stable_while_people_move_and_new_people_get_new_ids(harness: Harness) -> None:
+    depth, truth = make_demo_frame(seed=5, num_people=3)
+    est = harness.node._estimator
+    frame_index = [0]
+
+    def moving_maps(lowres: Any) -> tuple[np.ndarray, np.ndarray]:
+        t = frame_index[0]
+        people = truth.copy()
+        people[0, :, 0] += 5.0 * t  # walks right
+        people[1, :, 0] -= 5.0 * t  # walks left
+        shown = people if t >= 6 else people[:2]  # the third person enters at frame 6
+        paf, heat = render_maps(shown, est.map_size, est.preprocessing.decode_frame)
+        return paf[None], heat[None]
+
+    est.maps = moving_maps
+    tracks: list[dict[int, float]] = []
+    for t in range(12):
+        frame_index[0] = t
+        out = harness.send(depth_image(depth, stamp_ns=(t + 1) * 66_000_000))  # 15 Hz stamps
+        neck = Skeleton2D.NECK
+        tracks.append({s.id: s.keypoints[neck].x for s in out.skeletons})
+    assert sorted(tracks[0]) == [1, 2]
+    assert all(sorted(ids) == [1, 2] for ids in tracks[:6])
+    assert all(sorted(ids) == [1, 2, 3] for ids in tracks[6:])
+    # Each id stays on the same person: its neck keeps moving the same way.
+    walker = 1 if tracks[5][1] > tracks[0][1] else 2
+    assert all(tracks[t + 1][walker] > tracks[t][walker] for t in range(11))
+
+
+@pytest.mark.parametrize("harness", [{"max_rate": 4.0}], indirect=True)
+def test_max_rate_limits_processing_and_the_rest_is_dropped(harness: Harness) -> None:
+    harness.node._estimator.maps = lambda lowres: (np.zeros((1, 38, 12, 16), np.float32),
+                                                   np.zeros((1, 19, 12, 16), np.float32))  # fmt: skip
+    depth = make_demo_frame(seed=0)[0]
+    start = time.monotonic()
+    for i in range(40):  # 20 Hz for 2 s
+        harness.send(depth_image(depth, stamp_ns=i + 1), wait=False)
+        spin_until(harness.executor, lambda: False, max(0.0, start + (i + 1) / 20 - time.monotonic()))
+    harness.spin(0.6)
+    stats = harness.node.stats()
+    elapsed = time.monotonic() - start
+    assert stats.processed <= 4.0 * elapsed + 1.5  # never faster than max_rate
+    assert stats.processed >= 5 and stats.dropped >= 40 - stats.processed - 1
+    stamps = [stamp_ns(a.header) for a in harness.arrays]
+    assert stamps == sorted(set(stamps)) and stamps[-1] == 40  # the newest frame is the one processed last
+
+
+@pytest.mark.parametrize("harness", [{"publish_markers": True, "input_width": 64, "input_height": 48}],
+                         indirect=True)  # fmt: skip
+def test_markers_need_camera_info_and_survive_a_bad_one(harness: Harness) -> None:
+    from sensor_msgs.msg import CameraInfo
+    from visualization_msgs.msg import MarkerArray
+
+    depth, truth = make_demo_frame(seed=6, num_people=1)
+    _known_maps(harness, truth)
+    markers: list[MarkerArray] = []
+    harness.test_node.create_subscription(MarkerArray, "depthpose/markers", markers.append, 10)
+    info_pub = harness.test_node.create_publisher(CameraInfo, "camera_info", 10)
+    wait_for_match(harness.executor, info_pub)
+    assert len(harness.send(depth_image(depth, stamp_ns=1)).skeletons) == 1  # no camera_info yet: skeletons only
+    assert spin_until(harness.executor, lambda: harness.node.stats().markers_skipped == 1, 5)
+    bad = CameraInfo(width=640, height=480)  # uncalibrated driver: K all zeros
+    info_pub.publish(bad)
+    harness.spin(0.3)
+    assert len(harness.send(depth_image(depth, stamp_ns=2)).skeletons) == 1
+    assert spin_until(harness.executor, lambda: harness.node.stats().markers_skipped == 2, 5)
+    stats = harness.node.stats()
+    assert stats.failed == 0 and stats.optional_output_errors == 0 and stats.processed == 2
+    good = CameraInfo(width=640, height=480)
+    good.k = [525.0, 0.0, 319.5, 0.0, 525.0, 239.5, 0.0, 0.0, 1.0]
+    info_pub.publish(good)
+    harness.spin(0.3)
+    harness.send(depth_image(depth, stamp_ns=3))
+    assert spin_until(harness.executor, lambda: len(markers) == 1, 10)
+    joints = markers[0].markers[0]
+    assert joints.header.frame_id == "cam" and len(joints.points) >= 10
+    assert all(0.5 <= p.z <= 6.0 for p in joints.points), [round(p.z, 2) for p in joints.points]  # metres
+
+
+def test_several_publishers_are_not_mistaken_for_lost_images(harness: Harness) -> None:
+    second = harness.test_node.create_publisher(Image, "depth/image", 10)
+    wait_for_match(harness.executor, second)
+    depth = make_demo_frame(seed=0)[0]
+    for i in range(6):  # two cameras' drivers interleaving on one topic
+        harness.send(depth_image(depth, stamp_ns=10 + i))
+        received = harness.node.stats().received
+        second.publish(depth_image(depth, stamp_ns=100 + i))
+        assert spin_until(harness.executor, lambda: harness.node.stats().received > received, 10)
+    assert harness.node.stats().lost == 0
+
+
+@pytest.mark.parametrize("harness", [{"max_input_pixels": 1000}], indirect=True)
+def test_raising_the_input_size_limit_applies_to_the_next_image(harness: Harness) -> None:
+    depth = make_demo_frame(seed=0)[0]
+    harness.send(depth_image(depth, stamp_ns=1), wait=False)
+    assert harness.node.stats().bad == {"size": 1}
+    assert _set(harness, "max_input_pixels", 640 * 480).successful
+    assert harness.send(depth_image(depth, stamp_ns=2)) is not None

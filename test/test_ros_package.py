@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from depthpose_ros.node import INPUT_TOPIC, NODE_NAME, OUTPUT_TOPIC
+from depthpose_ros.node import CAMERA_INFO_TOPIC, INPUT_TOPIC, NODE_NAME, OUTPUT_TOPIC
 from depthpose_ros.parameters import PARAMETERS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,7 +49,8 @@ def _launch_constants() -> dict[str, str]:
     return {
         node.targets[0].id: node.value.value
         for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.targets[0], ast.Name)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        and isinstance(node.targets[0], ast.Name)
     }
 
 
@@ -66,11 +67,24 @@ def test_launch_file_names_the_installed_executable_params_file_and_topics() -> 
     assert consts["PARAMS_FILE"] == "config/depthpose.yaml" and (REPO / consts["PARAMS_FILE"]).is_file()
     assert "install(DIRECTORY launch config DESTINATION share/${PROJECT_NAME})" in cmake
     # Remaps name the topics the node uses, and the node name matches.
-    assert (consts["INPUT_TOPIC"], consts["OUTPUT_TOPIC"]) == (INPUT_TOPIC, OUTPUT_TOPIC)
-    assert f'name="{NODE_NAME}"' in (REPO / "launch" / "pose.launch.py").read_text()
+    assert (consts["INPUT_TOPIC"], consts["OUTPUT_TOPIC"], consts["CAMERA_INFO_TOPIC"]) == (
+        INPUT_TOPIC, OUTPUT_TOPIC, CAMERA_INFO_TOPIC)  # fmt: skip
+    # ... and the Node action really uses those constants.
+    tree = ast.parse((REPO / "launch" / "pose.launch.py").read_text())
+    [call] = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Node"]
+    kw = {k.arg: k.value for k in call.keywords}
+    assert (kw["package"].id, kw["executable"].id, kw["name"].value) == ("PACKAGE", "EXECUTABLE", NODE_NAME)
+    remapped = [pair.elts[0].id for pair in kw["remappings"].elts]
+    assert remapped == ["INPUT_TOPIC", "OUTPUT_TOPIC", "CAMERA_INFO_TOPIC"]
+    assert ast.unparse(kw["parameters"].elts[0]) == "LaunchConfiguration('params_file')"
+    [default] = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n).startswith(
+        "DeclareLaunchArgument('params_file'")]  # fmt: skip
+    assert "os.path.join(share, PARAMS_FILE)" in ast.unparse(default)
 
 
-@pytest.mark.parametrize("argument", ["params_file", "namespace", "input_topic", "output_topic", "model", "device"])
+@pytest.mark.parametrize(
+    "argument", ["params_file", "namespace", "input_topic", "output_topic", "camera_info_topic", "model", "device"]
+)
 def test_launch_file_declares_its_arguments(argument: str) -> None:
     assert f'DeclareLaunchArgument("{argument}"' in (REPO / "launch" / "pose.launch.py").read_text()
 

@@ -9,13 +9,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from depthpose_ros.msg import Skeleton2DArray
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_support import (
+    TINY_PARAMS,
+    NodeProcess,
+    depth_image,
+    make_node,
+    ros_context,
+    spin_until,
+    stamp_ns,
+    wait_for_match,
+)
 from sensor_msgs.msg import Image
 
 from depthpose_core.demo_scene import make_demo_frame
-from depthpose_ros.msg import Skeleton2DArray
-from ros_support import TINY_PARAMS, NodeProcess, depth_image, make_node, ros_context, spin_until, stamp_ns, wait_for_match
 
 DEPTH_MM = make_demo_frame(seed=0)[0]
 
@@ -24,6 +33,18 @@ DEPTH_MM = make_demo_frame(seed=0)[0]
 def context() -> Iterator[object]:
     with ros_context() as ctx:
         yield ctx
+
+
+def _warm_up(executor: object, pub: object, outputs: list, node: NodeProcess) -> None:
+    """Publish a frame every 0.5 s until the node answers one: afterwards both sides of the discovery are done
+    (a best-effort writer drops samples for a reader it has not matched yet)."""
+    msg = depth_image(DEPTH_MM, stamp_ns=1, frame_id="warm_up")
+    deadline = time.monotonic() + 60
+    while not outputs and time.monotonic() < deadline:
+        pub.publish(msg)
+        spin_until(executor, lambda: bool(outputs), 0.5)
+    assert outputs, node.output()
+    outputs.clear()
 
 
 def _cases() -> list[tuple[str, Image]]:
@@ -54,7 +75,9 @@ def test_console_script_with_params_file_and_remaps_answers_every_encoding(conte
         tester.create_subscription(Skeleton2DArray, "/or/skeletons", arrays.append, 10)
         tester.create_subscription(Image, "/depthpose/debug_image", debug.append, 10)
         wait_for_match(executor, pub)
-        assert spin_until(executor, lambda: tester.count_publishers("/or/skeletons") > 0, 20)
+        _warm_up(executor, pub, arrays, node)
+        spin_until(executor, lambda: False, 0.3)
+        debug.clear()
         for i, (name, msg) in enumerate(_cases()):
             msg.header.frame_id = f"ceiling_{i}"
             msg.header.stamp.sec, msg.header.stamp.nanosec = 1000 + i, 123456789
@@ -62,9 +85,6 @@ def test_console_script_with_params_file_and_remaps_answers_every_encoding(conte
             assert spin_until(executor, lambda: any(a.header == msg.header for a in arrays), 30), (name, node.output())
             out = next(a for a in arrays if a.header == msg.header)
             assert (out.image_width, out.image_height) == (msg.width, msg.height), name
-            for skeleton in out.skeletons:
-                for k in skeleton.keypoints:
-                    assert not k.present or (0 <= k.x <= msg.width and 0 <= k.y <= msg.height)
         assert len(arrays) == len(_cases())  # one array per image, none twice
         assert spin_until(executor, lambda: len(debug) == len(arrays), 10)
         assert {(d.width, d.height) for d in debug} == {(16, 12)}  # debug images only at the low resolution
@@ -81,14 +101,34 @@ def test_newest_frame_only_under_load(context: object, tmp_path: Path) -> None:
         assert node.wait_output("subscribed to"), node.output()
         tester, executor = make_node(context, "load")
         pub = tester.create_publisher(Image, "depth/image", 10)
+        outputs: list[Skeleton2DArray] = []
         arrivals: dict[int, float] = {}
-        tester.create_subscription(Skeleton2DArray, "skeletons",
-                                   lambda a: arrivals.setdefault(stamp_ns(a.header), time.monotonic()), 100)  # fmt: skip
-        counts: list[int] = []
-        tester.create_subscription(Skeleton2DArray, "skeletons", lambda a: counts.append(stamp_ns(a.header)), 100)
+
+        def arrived(msg: Skeleton2DArray) -> None:
+            outputs.append(msg)
+            arrivals[stamp_ns(msg.header)] = time.monotonic()
+
+        tester.create_subscription(Skeleton2DArray, "skeletons", arrived, 100)
         diagnostics: list[DiagnosticArray] = []
         tester.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
         wait_for_match(executor, pub)
+        _warm_up(executor, pub, outputs, node)
+
+        def settled() -> dict[str, str]:
+            """The node's counters once no frame is pending (every received image is accounted for)."""
+            keys = ("frames processed", "frames dropped", "bad input", "frames failed")
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                diagnostics.clear()
+                assert spin_until(executor, lambda: len(diagnostics) >= 1, 5)
+                values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
+                if int(values["images received"]) == sum(int(values[k]) for k in keys):
+                    return values
+            raise AssertionError(f"the node never settled: {values}")
+
+        before = settled()
+        outputs.clear()
+        arrivals.clear()
         sent: dict[int, float] = {}
         template = depth_image(DEPTH_MM)
         start = time.monotonic()
@@ -97,26 +137,27 @@ def test_newest_frame_only_under_load(context: object, tmp_path: Path) -> None:
                 executor.spin_once(timeout_sec=0.002)
             template.header.stamp.sec, template.header.stamp.nanosec = 50, i + 1
             pub.publish(template)
-            sent[i + 1 + 50 * 1_000_000_000] = time.monotonic()
-        spin_until(executor, lambda: False, 3.0)  # let the last frame finish
-        diagnostics.clear()
-        assert spin_until(executor, lambda: len(diagnostics) >= 1, 5)
-        values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
+            sent[stamp_ns(template.header)] = time.monotonic()
+        after = settled()
         tester.destroy_node()
     finally:
         assert node.stop() == 0, node.output()
-    received, processed = int(values["images received"]), int(values["frames processed"])
-    dropped, lost = int(values["frames dropped"]), int(values["images lost before the node"])
-    assert received + lost == 90  # every frame published is accounted for
-    assert received == processed + dropped + int(values["bad input"]) + int(values["frames failed"])
-    assert processed == len(counts) == len(set(counts))  # one output per processed frame, none processed twice
-    assert counts == sorted(counts)  # in order: the newest frame each time
-    assert dropped + lost >= 45  # inference is much slower than 30 Hz
-    latencies = [arrivals[s] - sent[s] for s in arrivals]
-    inference_s = float(values["inference p95 (ms)"]) / 1e3
+    delta = {k: int(after[k]) - int(before[k]) for k in ("images received", "frames processed", "frames dropped",
+                                                         "images lost before the node", "bad input", "frames failed")}
+    received, processed, dropped = delta["images received"], delta["frames processed"], delta["frames dropped"]
+    assert received + delta["images lost before the node"] == 90  # every frame published is accounted for
+    assert received == processed + dropped and delta["bad input"] == delta["frames failed"] == 0  # none pending
+    stamps = [stamp_ns(a.header) for a in outputs]
+    assert processed == len(stamps) == len(set(stamps))  # one output per processed frame, none processed twice
+    assert stamps == sorted(stamps)  # in order: the newest frame each time
+    inference_s = float(after["inference p50 (ms)"]) / 1e3
+    assert processed <= 3.0 / inference_s + 3  # the node cannot process more than its inference allows ...
+    assert dropped + delta["images lost before the node"] >= 90 - (3.0 / inference_s + 3)  # ... the rest is dropped
     # Bounded latency: a frame waits at most for the inference in progress, then its own (plus slack for DDS
     # and scheduling on a busy 2-core machine); a queueing node would reach seconds by the end of the burst.
-    assert max(latencies) < 2 * inference_s + 0.5, (latencies, inference_s)
+    latencies = [arrivals[s] - sent[s] for s in arrivals]
+    p95 = float(after["inference p95 (ms)"]) / 1e3
+    assert max(latencies) < 2 * p95 + 0.5, (latencies, p95)
 
 
 def test_incompatible_qos_is_reported(context: object, tmp_path: Path) -> None:
@@ -142,6 +183,10 @@ def test_incompatible_qos_is_reported(context: object, tmp_path: Path) -> None:
         ({"model": "/nonexistent/model.pth"}, "does not exist"),
         ({"decoder.mode": "slow"}, "decoder.mode"),
         ({"input_width": 16, "input_height": 0}, "both be set"),
+        ({"max_rate": 10}, "max_rate"),  # an integer where a double is declared
+        ({"qos.depth": 0}, "qos.depth"),
+        ({"depth_near_mm": 4000.0, "depth_far_mm": 3000.0}, "near_mm < far_mm"),
+        ({"input_width": 320, "input_height": 240}, "input_width"),
     ],
 )
 def test_start_up_errors_are_clear_and_exit_non_zero(tmp_path: Path, params: dict, message: str) -> None:
