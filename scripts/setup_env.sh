@@ -15,10 +15,12 @@ fi
 mkdir -p build
 venv="$PWD/.venv"
 pip=("$venv/bin/pip" --quiet --disable-pip-version-check)
+# pip, quietly: this machine's pip configuration names local wheel folders that may not exist; drop that noise.
+quiet_pip() { "${pip[@]}" "$@" 2> >(grep -v "is neither a file nor a directory" >&2); }
 if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-  "${pip[@]}" install "${DEPTHPOSE_TORCH:-torch==2.13.0}"
+  quiet_pip install "${DEPTHPOSE_TORCH:-torch==2.13.0}"
 fi
-"${pip[@]}" install numpy -r scripts/ros-requirements.txt
+quiet_pip install numpy -r scripts/ros-requirements.txt
 
 # The rosidl wheels' exported CMake files name the wheel builder's Python and numpy include folders: point them at
 # this venv's (needed before building any message package; repeated after every reinstall of a ros-* wheel).
@@ -38,5 +40,5 @@ PATH="$venv/bin:$PATH" cmake --build build/ros -j2 > build/ros-build.log 2>&1 ||
 cmake --install build/ros > build/ros-install.log 2>&1 || { cat build/ros-install.log; exit 1; }
 
 # editable_mode=compat puts the checkout on sys.path, so depthpose_ros spans the checkout and the built messages.
-"${pip[@]}" install -e ".[test]" --config-settings editable_mode=compat
+quiet_pip install -e ".[test]" --config-settings editable_mode=compat
 "$venv/bin/python" -c "import torch, cv2, numpy, rclpy; from depthpose_ros.msg import Skeleton2DArray; print(f'depthpose environment ready: torch {torch.__version__}, opencv {cv2.__version__}, numpy {numpy.__version__}, rclpy ok, messages ok, CUDA available: {torch.cuda.is_available()}')"
