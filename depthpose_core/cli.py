@@ -74,7 +74,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results", type=Path, help="COCO results list (keypoints or coco_keypoints)")
     p.add_argument("--json", dest="json_out", type=Path, help="also write the figures as JSON")
     p.add_argument("--name", default="results", help="row name in the table")
+    p = sub.add_parser("synth", help="generate a synthetic operating-room depth dataset (PNG + JSON, rosbag2)")
+    p.add_argument("out", type=Path, help="output folder (created; must be empty)")
+    p.add_argument("--mvor", type=Path,
+                   help="camma_mvor_2018.json (default: $DEPTHPOSE_MVOR_DIR or ../shared/data/mvor)")  # fmt: skip
+    p.add_argument("--sequences", type=int, default=1, help="sequences: a new room, people and paths each")
+    p.add_argument("--frames", type=int, default=30, help="frames per sequence")
+    p.add_argument("--fps", type=float, default=15.0, help="frame rate of a sequence, Hz")
+    p.add_argument("--cameras", type=_cameras, default=(1, 2, 3), help="MVOR cameras filming, e.g. 1,2,3")
+    p.add_argument("--people", type=_range, default=(1, 6), help="clinicians per room, MIN-MAX (default 1-6)")
+    p.add_argument("--camera-jitter", type=float, nargs=2, default=(0.0, 0.0), metavar=("DEG", "MM"),
+                   help="re-mount each sequence's cameras by up to DEG degrees and MM millimetres")  # fmt: skip
+    p.add_argument("--bag", choices=("none", "sqlite3", "mcap"), default="none", help="also write rosbag2 files")
+    p.add_argument("--seed", type=int, default=0)
     return parser
+
+
+def _cameras(text: str) -> tuple[int, ...]:
+    try:
+        cams = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"cameras {text!r} is not a comma-separated list such as 1,2,3") from None
+    if not cams or any(c not in (1, 2, 3) for c in cams):
+        raise argparse.ArgumentTypeError(f"cameras must be MVOR camera numbers 1-3, got {text!r}")
+    return cams
+
+
+def _range(text: str) -> tuple[int, int]:
+    try:
+        lo, hi = (int(v) for v in text.split("-")) if "-" in text else (int(text),) * 2
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not MIN-MAX, e.g. 1-6") from None
+    if not 1 <= lo <= hi:
+        raise argparse.ArgumentTypeError(f"need 1 <= MIN <= MAX, got {text!r}")
+    return lo, hi
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "eval-results":
         return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
+    if args.command == "synth":
+        return commands.synth(
+            args.out, mvor=args.mvor, sequences=args.sequences, frames=args.frames, fps=args.fps,
+            cameras=args.cameras, people=args.people, camera_jitter=tuple(args.camera_jitter),
+            bag=None if args.bag == "none" else args.bag, seed=args.seed,
+        )  # fmt: skip
     try:
         runtime = _runtime(args)
     except ConfigError as err:

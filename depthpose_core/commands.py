@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from depthpose_core.inference import PoseEstimator
     from depthpose_core.preprocess import Preprocessing
 
-__all__ = ["demo", "eval_results", "format_people", "infer", "read_depth"]
+__all__ = ["demo", "eval_results", "format_people", "infer", "read_depth", "synth"]
 
 logger = logging.getLogger(__name__)
 
@@ -205,4 +205,30 @@ def eval_results(gt_path: Path, results_path: Path, *, json_out: Path | None = N
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result.to_dict(), indent=1))
         print(f"wrote {json_out}")
+    return 0
+
+
+def synth(
+    out: Path, *, mvor: Path | None, sequences: int, frames: int, fps: float, cameras: tuple[int, ...],
+    people: tuple[int, int], camera_jitter: tuple[float, float], bag: str | None, seed: int,
+) -> int:  # fmt: skip
+    """Write a synthetic dataset (and bags); print what was written and how fast."""
+    from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+
+    try:
+        config = SynthConfig(
+            sequences=sequences, frames=frames, fps=fps, cameras=cameras, seed=seed, camera_jitter=camera_jitter,
+            bag=bag, world=WorldParams(min_people=people[0], max_people=people[1]),
+        )  # fmt: skip
+        geometry = load_mvor_geometry(mvor)
+        print(f"MVOR geometry from {geometry.source}: {len(geometry.poses)} 3D poses, {len(geometry.cameras)} cameras")
+        summary = write_dataset(out, geometry, config)
+    except (DepthPoseError, ValueError) as err:
+        print(f"ERROR: {err}")
+        return 1
+    print(f"wrote {summary.images} depth frames ({summary.frames_per_second:.1f} frames/s) with {summary.persons} "
+          f"person labels ({summary.labelled_persons} with keypoints) to {summary.out_dir}")  # fmt: skip
+    print(f"labels: {summary.annotations}")
+    for path in summary.bags:
+        print(f"bag: {path}")
     return 0

@@ -1,0 +1,25 @@
+"""The synthetic operating-room depth world: MVOR's real cameras and 3D poses, articulated clinicians, a
+ray-cast depth renderer with sensor effects, labelled frames, datasets and rosbag2 sequences."""
+
+from __future__ import annotations
+
+from depthpose_core.synth.camera import Camera
+from depthpose_core.synth.dataset import SynthConfig, SynthSummary, write_dataset
+from depthpose_core.synth.frames import PersonLabel, SynthFrame, render_frame
+from depthpose_core.synth.mvor import MVORGeometry, default_mvor_file, load_mvor_geometry
+from depthpose_core.synth.world import World, WorldParams
+
+__all__ = [
+    "Camera",
+    "MVORGeometry",
+    "PersonLabel",
+    "SynthConfig",
+    "SynthFrame",
+    "SynthSummary",
+    "World",
+    "WorldParams",
+    "default_mvor_file",
+    "load_mvor_geometry",
+    "render_frame",
+    "write_dataset",
+]

@@ -1,0 +1,183 @@
+"""``depthpose synth``: synthetic sequences written as 16-bit depth PNGs with COCO-style labels in MVOR's schema,
+and optionally as rosbag2 files.
+
+Layout under the output folder::
+
+    annotations.json                      COCO-style labels (MVOR schema + the 18 network joints)
+    seqSSS/camC/depth/FFFFFF.png          depth, uint16 mm, 0 = no reading
+    bags/seqSSS/                          rosbag2 of sequence SSS (all its cameras), if asked for
+
+``annotations.json`` holds ``images`` (``file_name`` relative to the folder, ``seq_id``, ``cam_id``,
+``frame_index``, ``stamp_ns``, and the ``camera`` intrinsics and pose) and ``annotations``: per person ``keypoints``
+(MVOR-10: head, neck, shoulders, hips, elbows, wrists as x, y, v), ``keypoints18`` (the network's 18 joints),
+``bbox`` (visible pixels), ``area``, ``only_bbox``, ``person_id`` (stable within a sequence) and
+``person_role``. The MVOR PCK evaluator reads it as it reads MVOR's own file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from depthpose_core.errors import DepthPoseError
+from depthpose_core.keypoints import MVOR10_NAMES, NET_JOINTS
+from depthpose_core.synth.bag import SequenceBag
+from depthpose_core.synth.frames import PersonLabel, SynthFrame, render_frame
+from depthpose_core.synth.mvor import MVORGeometry
+from depthpose_core.synth.world import World, WorldParams, jittered_camera
+
+__all__ = ["BASE_STAMP_NS", "SynthConfig", "SynthSummary", "write_dataset"]
+
+#: Time stamp of frame 0 of sequence 0 (2026-01-01T00:00:00Z); sequence s starts 1000 s * s later.
+BASE_STAMP_NS = 1_767_225_600 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What ``write_dataset`` generates.
+
+    Attributes:
+        sequences: number of sequences (a new room, new people and new paths each).
+        frames: frames per sequence.
+        fps: frame rate of a sequence, Hz.
+        cameras: MVOR cameras (1-3) that film every sequence.
+        seed: seed of everything; sequence s uses world seed ``seed * 100003 + s``.
+        camera_jitter: (degrees, mm) random re-mounting of the cameras per sequence; (0, 0) = MVOR's exact poses.
+        start_spread_s: each sequence starts at a random time in [0, this] of its world's clinicians' paths.
+        bag: ``None``, ``"sqlite3"`` or ``"mcap"``: also write each sequence as a rosbag2.
+        world: what each room holds.
+    """
+
+    sequences: int = 1
+    frames: int = 30
+    fps: float = 15.0
+    cameras: tuple[int, ...] = (1, 2, 3)
+    seed: int = 0
+    camera_jitter: tuple[float, float] = (0.0, 0.0)
+    start_spread_s: float = 20.0
+    bag: str | None = None
+    world: WorldParams = field(default_factory=WorldParams)
+
+    def __post_init__(self) -> None:
+        if self.sequences < 1 or self.frames < 1 or not self.fps > 0:
+            raise ValueError(f"need sequences >= 1, frames >= 1 and fps > 0, got {self.sequences}, {self.frames}, "
+                             f"{self.fps}")  # fmt: skip
+        if not self.cameras or any(c not in (1, 2, 3) for c in self.cameras):
+            raise ValueError(f"cameras must be MVOR camera numbers 1-3, got {self.cameras}")
+        if self.bag not in (None, "sqlite3", "mcap"):
+            raise ValueError(f"bag must be None, 'sqlite3' or 'mcap', got {self.bag!r}")
+
+
+@dataclass(frozen=True)
+class SynthSummary:
+    """What was written: counts, paths and the rendering speed (frames/s, wall time)."""
+
+    out_dir: str
+    annotations: str
+    bags: list[str]
+    images: int
+    persons: int
+    labelled_persons: int
+    seconds: float
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.images / self.seconds if self.seconds > 0 else float("nan")
+
+
+def _flat(points: np.ndarray) -> list[float]:
+    return [round(float(v), 2) for v in points.reshape(-1)]
+
+
+def _annotation(label: PersonLabel, ann_id: int, image_id: int) -> dict:
+    mvor10 = label.mvor10()
+    x, y, w, h = label.bbox
+    return {
+        "id": ann_id, "image_id": image_id, "category_id": 1, "person_id": label.person_id,
+        "person_role": label.role, "keypoints": _flat(mvor10), "keypoints18": _flat(label.keypoints),
+        "num_keypoints": int((mvor10[:, 2] > 0).sum()), "bbox": [x, y, w, h], "area": label.num_pixels,
+        "only_bbox": int(label.only_bbox), "iscrowd": 0,
+    }  # fmt: skip
+
+
+def _image(frame: SynthFrame, image_id: int, file_name: str, seq: int, cam_id: int, index: int, stamp: int) -> dict:
+    cam = frame.camera
+    return {
+        "id": image_id, "file_name": file_name, "width": cam.width, "height": cam.height, "seq_id": seq,
+        "cam_id": cam_id, "frame_index": index, "stamp_ns": stamp, "t": round(frame.t, 6),
+        "camera": {"name": cam.name, "k": cam.k, "cam_to_room": [float(v) for v in cam.cam_to_room.reshape(-1)]},
+    }  # fmt: skip
+
+
+def write_dataset(out_dir: str | os.PathLike[str], geometry: MVORGeometry, config: SynthConfig,
+                  *, progress: bool = True) -> SynthSummary:  # fmt: skip
+    """Generate ``config.sequences`` sequences into ``out_dir`` (which must be empty or absent).
+
+    Raises:
+        DepthPoseError: the output folder is not empty, or a file cannot be written.
+    """
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise DepthPoseError(f"output folder {out} is not empty")
+    out.mkdir(parents=True, exist_ok=True)
+    images: list[dict] = []
+    annotations: list[dict] = []
+    bags: list[str] = []
+    total = config.sequences * config.frames * len(config.cameras)
+    start = time.perf_counter()
+    bar = tqdm(total=total, unit="frame", desc="synth", disable=not progress)
+    for seq in range(config.sequences):
+        world_seed = config.seed * 100003 + seq
+        world = World(geometry, world_seed, config.world, duration_s=config.start_spread_s + config.frames / config.fps)
+        rng = np.random.default_rng([config.seed, seq, 1])
+        t0 = float(rng.uniform(0.0, config.start_spread_s))
+        deg, mm = config.camera_jitter
+        cameras = {c: jittered_camera(geometry.cameras[c - 1], rng, degrees=deg, mm=mm) if deg or mm
+                   else geometry.cameras[c - 1] for c in config.cameras}  # fmt: skip
+        bag = SequenceBag(out / "bags" / f"seq{seq:03d}", config.bag) if config.bag else None
+        if bag is not None:
+            bag.__enter__()
+            bags.append(str(bag.path))
+        try:
+            for index in range(config.frames):
+                t = t0 + index / config.fps
+                stamp = BASE_STAMP_NS + seq * 1000 * 1_000_000_000 + round(index * 1e9 / config.fps)
+                for cam_id, camera in cameras.items():
+                    frame = render_frame(world, camera, t, rng)
+                    name = f"seq{seq:03d}/cam{cam_id}/depth/{index:06d}.png"
+                    path = out / name
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    if not cv2.imwrite(str(path), frame.depth):
+                        raise DepthPoseError(f"could not write {path}")
+                    image_id = len(images) + 1
+                    images.append(_image(frame, image_id, name, seq, cam_id, index, stamp))
+                    for label in frame.people:
+                        annotations.append(_annotation(label, len(annotations) + 1, image_id))
+                    if bag is not None:
+                        bag.write_frame(cam_id, camera, frame.depth, stamp)
+                    bar.update(1)
+        finally:
+            if bag is not None:
+                bag.__exit__(None, None, None)
+    bar.close()
+    seconds = time.perf_counter() - start
+    data = {
+        "info": {"description": "depthpose synthetic operating-room depth", "generator": "depthpose synth",
+                 "config": asdict(config), "mvor_source": "camma_mvor_2018.json (3D poses and cameras)",
+                 "frame_size": [geometry.cameras[0].width, geometry.cameras[0].height]},
+        "categories": [{"id": 1, "name": "person", "supercategory": "person", "keypoints": list(MVOR10_NAMES),
+                        "keypoints18": list(NET_JOINTS)}],
+        "images": images,
+        "annotations": annotations,
+    }  # fmt: skip
+    ann_path = out / "annotations.json"
+    ann_path.write_text(json.dumps(data))
+    labelled = sum(1 for a in annotations if not a["only_bbox"])
+    return SynthSummary(str(out), str(ann_path), bags, len(images), len(annotations), labelled, seconds)

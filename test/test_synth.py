@@ -1,0 +1,236 @@
+"""The synthetic operating-room world: geometry, depth units, labels against the z-buffer, determinism, and the
+files `depthpose synth` writes (PNG + JSON read by the evaluator, rosbag2 read by rosbags)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from rosbags.rosbag2 import Reader
+from rosbags.typesys import Stores, get_typestore
+
+from depthpose_core.cli import main
+from depthpose_core.errors import DepthPoseError
+from depthpose_core.eval.pck import evaluate, load_json
+from depthpose_core.keypoints import COCO17_FROM_NET
+from depthpose_core.synth import Camera, World, WorldParams, load_mvor_geometry, render_frame
+from depthpose_core.synth.body import FLOOR_Z, canonical_pose, make_body
+from depthpose_core.synth.frames import VISIBILITY_TOLERANCE_MM
+from depthpose_core.synth.render import Box, Capsules, render
+from depthpose_core.synth.sensor import SensorModel, apply_sensor
+
+
+@pytest.fixture(scope="module")
+def geometry(mvor_dir: Path):
+    return load_mvor_geometry(mvor_dir / "camma_mvor_2018.json")
+
+
+def _looking_down(height_mm: float = 2500.0) -> Camera:
+    """A camera at (0, 0, FLOOR_Z + height) looking straight down at the floor; image x = room x."""
+    pose = np.eye(4)
+    pose[:3, :3] = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
+    pose[:3, 3] = (0.0, 0.0, FLOOR_Z + height_mm)
+    return Camera(540.0, 540.0, 319.5, 239.5, 640, 480, pose, "down")
+
+
+ROOM = (np.array([-5000.0, -5000.0, FLOOR_Z]), np.array([5000.0, 5000.0, FLOOR_Z + 3000.0]))
+
+
+def test_mvor_geometry_is_the_real_one(geometry) -> None:
+    assert len(geometry.cameras) == 3 and geometry.poses.shape == (1056, 12, 3)
+    # The 3D poses project onto the cameras' images, and standing clinicians' hips are ~0.9 m above the floor.
+    for camera in geometry.cameras:
+        uv, z = camera.project(geometry.poses.reshape(-1, 3))
+        inside = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < 640) & (uv[:, 1] >= 0) & (uv[:, 1] < 480)
+        assert inside.mean() > 0.9
+    hips = geometry.poses[:, 4:6, 2].mean(axis=1) - FLOOR_Z
+    assert 850 < np.median(hips) < 1000
+    assert all(1500 < c.centre[2] - FLOOR_Z < 3000 for c in geometry.cameras)  # ceiling mounted
+
+
+def test_missing_mvor_file_names_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(DepthPoseError, match="MVOR annotations not found .* DEPTHPOSE_MVOR_DIR"):
+        load_mvor_geometry(tmp_path / "nothing.json")
+    (tmp_path / "bad.json").write_text('{"cameras_info": {}}')
+    with pytest.raises(DepthPoseError, match="does not hold MVOR cameras"):
+        load_mvor_geometry(tmp_path / "bad.json")
+
+
+def test_depth_is_camera_z_in_millimetres() -> None:
+    cam = _looking_down(2500.0)
+    # A sphere of radius 200 mm whose centre is 1000 mm above the floor, straight below the camera.
+    sphere = Capsules(np.array([[0.0, 0.0, FLOOR_Z + 1000.0, 0.0, 0.0, FLOOR_Z + 1000.0, 200.0]]), 7)
+    box = Box(np.array([600.0, 0.0, FLOOR_Z + 400.0]), np.eye(3), np.array([300.0, 300.0, 400.0]), 9)
+    out = render(cam, ROOM, [box], [sphere])
+    assert out.depth[240, 320] == pytest.approx(2500.0 - 1000.0 - 200.0, abs=1.0)  # top of the sphere
+    assert out.ids[240, 320] == 7
+    assert out.depth[5, 5] == pytest.approx(2500.0, abs=1.0) and out.ids[5, 5] == 0  # the floor, z = 2.5 m
+    # The box top (800 mm high) at x = 600 mm: pixel column 319.5 + 540 * 600 / 1700.
+    col = int(round(319.5 + 540 * 600 / 1700))
+    assert out.depth[240, col] == pytest.approx(1700.0, abs=1.0) and out.ids[240, col] == 9
+    # The sphere's silhouette: the ray grazing the sphere at pixel distance r_px from the centre.
+    dist, r = 1500.0, 200.0
+    r_px = 540.0 * r / np.sqrt(dist**2 - r**2)
+    assert out.ids[240, 320 - int(r_px) + 1] == 7 and out.ids[240, 320 - int(r_px) - 2] == 0
+    # Sensor frames are uint16 millimetres with 0 = no reading, close to the clean depth.
+    noisy = apply_sensor(out.depth, cam, np.random.default_rng(0), SensorModel(random_dropout=0.0))
+    assert noisy.dtype == np.uint16
+    valid = noisy > 0
+    assert valid.mean() > 0.95
+    assert np.median(np.abs(noisy[valid] - out.depth[valid])) < 15.0
+
+
+def test_capsule_matches_an_independent_ray_test() -> None:
+    cam = _looking_down(2500.0)
+    a, b, r = np.array([-400.0, 100.0, FLOOR_Z + 900.0]), np.array([300.0, -200.0, FLOOR_Z + 1300.0]), 120.0
+    out = render(cam, ROOM, [], [Capsules(np.array([[*a, *b, r]]), 3)])
+    rng = np.random.default_rng(1)
+    ca, cb = cam.to_camera(a), cam.to_camera(b)
+    for _ in range(400):
+        u, v = int(rng.integers(0, 640)), int(rng.integers(0, 480))
+        d = np.array([(u - cam.cx) / cam.fx, (v - cam.cy) / cam.fy, 1.0])
+        # March along the ray in 0.5 mm steps of z and find the first point within r of the segment.
+        ts = np.arange(500.0, 2600.0, 0.5)
+        pts = ts[:, None] * d
+        s = np.clip(((pts - ca) @ (cb - ca)) / ((cb - ca) @ (cb - ca)), 0, 1)
+        inside = np.linalg.norm(pts - (ca + s[:, None] * (cb - ca)), axis=1) <= r
+        expected = ts[np.argmax(inside)] if inside.any() else None
+        if expected is None:
+            assert out.ids[v, u] != 3
+        else:
+            assert out.ids[v, u] == 3 and out.depth[v, u] == pytest.approx(expected, abs=1.0)
+
+
+@pytest.fixture(scope="module")
+def frames(geometry) -> list:
+    world = World(geometry, seed=11, params=WorldParams(min_people=4, max_people=6))
+    rng = np.random.default_rng(0)
+    return [render_frame(world, cam, t, rng) for t in (0.0, 3.0, 7.5) for cam in geometry.cameras]
+
+
+def test_visible_joints_land_on_their_body_and_flags_match_the_z_buffer(frames, geometry) -> None:
+    world = World(geometry, seed=11, params=WorldParams(min_people=4, max_people=6))
+    checked = {0: 0, 1: 0, 2: 0}
+    for frame in frames:
+        bodies = dict(world.bodies(frame.t))
+        for person in frame.people:
+            if person.role != "clinician":
+                continue
+            body = bodies[person.person_id]
+            uv, z = frame.camera.project(body.joints)
+            for j, (x, y, v) in enumerate(person.keypoints):
+                inside = z[j] > 0 and 0 <= uv[j, 0] < 640 and 0 <= uv[j, 1] < 480
+                checked[int(v)] += 1
+                if not inside:
+                    assert v == 0 and x == y == 0
+                    continue
+                assert (x, y) == pytest.approx(tuple(uv[j]))
+                col, row = int(x), int(y)
+                surface = frame.clean[row, col]
+                limit = z[j] - body.joint_radius[j] - VISIBILITY_TOLERANCE_MM
+                if v == 2:
+                    assert surface >= limit
+                    patch = frame.ids[max(row - 2, 0) : row + 3, max(col - 2, 0) : col + 3]
+                    assert (patch == person.person_id).any()  # the joint lies on this person's rendered body
+                else:
+                    assert v == 1 and surface < limit
+    assert min(checked.values()) > 20  # every kind of flag occurred
+
+
+def test_boxes_cover_exactly_the_visible_pixels(frames) -> None:
+    for frame in frames:
+        for person in frame.people:
+            rows, cols = np.nonzero(frame.ids == person.person_id)
+            x, y, w, h = person.bbox
+            assert (x, y, x + w, y + h) == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+            assert person.num_pixels == len(rows)
+        assert any(p.role == "patient" and p.only_bbox for p in frame.people)
+
+
+def test_bodies_have_plausible_proportions(geometry) -> None:
+    rng = np.random.default_rng(0)
+    for pose in geometry.poses[rng.integers(0, len(geometry.poses), 20)]:
+        body = make_body(canonical_pose(pose), height=1750.0, build=1.0, position=np.zeros(2), yaw=0.3)
+        j = body.joints
+        ankles = sorted([j[10, 2] - FLOOR_Z, j[13, 2] - FLOOR_Z])
+        assert abs(ankles[0] - 68) < 1 and ankles[1] < 68 + 150  # one foot on the floor, the other near it
+        assert 750 < j[8, 2] - FLOOR_Z < 960  # hips
+        assert j[1, 2] > j[8, 2] and j[0, 2] > j[1, 2] - 150  # neck above hips, nose near the head
+        assert 1300 < body.head[2] - FLOOR_Z + 95 < 1900  # top of the head
+        thigh = np.linalg.norm(j[8] - j[9])
+        assert thigh == pytest.approx(0.245 * 1750, rel=1e-3)
+
+
+def test_same_seed_same_frames_other_seed_other_frames(geometry) -> None:
+    def make(seed: int):
+        return render_frame(World(geometry, seed), geometry.cameras[1], 2.0, np.random.default_rng(seed))
+
+    a, b, c = make(5), make(5), make(6)
+    assert np.array_equal(a.depth, b.depth) and len(a.people) == len(b.people)
+    assert all(np.array_equal(p.keypoints, q.keypoints) for p, q in zip(a.people, b.people))
+    assert not np.array_equal(a.depth, c.depth)
+
+
+def test_people_move_smoothly_and_keep_their_ids(geometry) -> None:
+    world = World(geometry, seed=3, params=WorldParams(min_people=3, max_people=3))
+    previous = None
+    moved = 0.0
+    for k in range(60):  # 4 s at 15 Hz
+        joints = {ident: body.joints for ident, body in world.bodies(k / 15.0)}
+        assert sorted(joints) == [1, 2, 3]
+        if previous is not None:
+            step = max(np.linalg.norm(joints[i] - previous[i], axis=1).max() for i in joints)
+            assert step < 160.0  # mm per frame: below ~2.4 m/s for any joint
+            moved += sum(np.linalg.norm(joints[i][1] - previous[i][1]) for i in joints)
+        previous = joints
+    assert moved > 300.0  # they do move
+
+
+def test_synth_command_writes_what_the_evaluator_and_rosbags_read(
+    tmp_path: Path, mvor_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ds"
+    code = main(["synth", str(out), "--mvor", str(mvor_dir / "camma_mvor_2018.json"), "--frames", "4",
+                 "--cameras", "1,3", "--people", "2-4", "--bag", "mcap", "--seed", "7"])  # fmt: skip
+    assert code == 0, capsys.readouterr().out
+    assert "wrote 8 depth frames" in capsys.readouterr().out
+    gt = load_json(out / "annotations.json", kind="ground truth")
+    assert len(gt["images"]) == 8
+    for image in gt["images"]:
+        depth = cv2.imread(str(out / image["file_name"]), cv2.IMREAD_UNCHANGED)
+        assert depth.dtype == np.uint16 and depth.shape == (480, 640) and (depth == 0).any() and depth.max() < 9000
+    labelled = [a for a in gt["annotations"] if not a["only_bbox"]]
+    assert labelled and all(len(a["keypoints"]) == 30 and len(a["keypoints18"]) == 54 for a in labelled)
+    # The evaluator reads the file as it reads MVOR's: the labels themselves as detections score high.
+    results = []
+    for a in labelled:
+        k = np.array(a["keypoints18"]).reshape(18, 3)[list(COCO17_FROM_NET)]
+        k[:, 2] = k[:, 2] > 0
+        results.append({"image_id": a["image_id"], "category_id": 1, "keypoints": k.reshape(-1).tolist(),
+                        "score": float(a["area"])})  # fmt: skip
+    pck = evaluate(gt, results)
+    assert pck.num_persons == len(labelled) and pck.groups["Wrist"] > 60 and pck.groups["Elbow"] > 60
+    # The bag: per camera a 16UC1 image and camera info per frame, stamped, equal to the PNGs.
+    store = get_typestore(Stores.ROS2_KILTED)
+    with Reader(out / "bags" / "seq000") as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        assert counts == {"/cam1/depth/image_raw": 4, "/cam1/depth/camera_info": 4,
+                          "/cam3/depth/image_raw": 4, "/cam3/depth/camera_info": 4}  # fmt: skip
+        stamps = []
+        images = {i["stamp_ns"] * 10 + i["cam_id"]: i for i in gt["images"]}
+        for conn, stamp, raw in reader.messages():
+            msg = store.deserialize_cdr(raw, conn.msgtype)
+            assert msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec == stamp
+            if conn.msgtype == "sensor_msgs/msg/Image":
+                cam = int(conn.topic[4])
+                assert msg.encoding == "16UC1" and msg.header.frame_id == f"cam{cam}_depth_optical_frame"
+                png = cv2.imread(str(out / images[stamp * 10 + cam]["file_name"]), cv2.IMREAD_UNCHANGED)
+                assert np.array_equal(np.frombuffer(msg.data, "<u2").reshape(480, 640), png)
+                stamps.append(stamp)
+            else:
+                assert list(msg.k) == pytest.approx(json.loads(json.dumps(images[stamp * 10 + int(conn.topic[4])]
+                                                                          ["camera"]["k"])))  # fmt: skip
+        assert sorted(set(stamps)) == sorted({i["stamp_ns"] for i in gt["images"]})
