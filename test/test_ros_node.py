@@ -345,3 +345,30 @@ def test_raising_the_input_size_limit_applies_to_the_next_image(harness: Harness
     assert harness.node.stats().bad == {"size": 1}
     assert _set(harness, "max_input_pixels", 640 * 480).successful
     assert harness.send(depth_image(depth, stamp_ns=2)) is not None
+
+
+def test_the_node_answers_every_frame_of_a_synthetic_bag(harness: Harness, tmp_path: Any, mvor_dir: Any) -> None:
+    from rosbags.rosbag2 import Reader
+    from rosbags.typesys import Stores, get_typestore
+
+    from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+
+    geometry = load_mvor_geometry(mvor_dir / "camma_mvor_2018.json")
+    config = SynthConfig(frames=5, cameras=(2,), bag="sqlite3", world=WorldParams(max_people=3))
+    summary = write_dataset(tmp_path / "ds", geometry, config, progress=False)
+    store = get_typestore(Stores.ROS2_KILTED)
+    sent = []
+    with Reader(summary.bags[0]) as reader:
+        images = [c for c in reader.connections if c.msgtype == "sensor_msgs/msg/Image"]
+        for conn, _, raw in reader.messages(connections=images):
+            bag_msg = store.deserialize_cdr(raw, conn.msgtype)
+            msg = Image(height=bag_msg.height, width=bag_msg.width, encoding=bag_msg.encoding,
+                        is_bigendian=bool(bag_msg.is_bigendian), step=bag_msg.step,
+                        data=bag_msg.data.tobytes())  # fmt: skip
+            msg.header.frame_id = bag_msg.header.frame_id
+            msg.header.stamp.sec, msg.header.stamp.nanosec = bag_msg.header.stamp.sec, bag_msg.header.stamp.nanosec
+            out = harness.send(msg)
+            assert (out.image_width, out.image_height) == (640, 480)
+            sent.append(out.header.frame_id)
+    assert sent == ["cam2_depth_optical_frame"] * 5
+    assert harness.node.stats().bad == {}
