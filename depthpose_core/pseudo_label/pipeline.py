@@ -1,0 +1,130 @@
+"""``depthpose pseudo-label``: detections on colour frames -> COCO-style labels for the paired depth frames.
+
+Colour and depth frames must be registered (the same pixel grid, as MVOR's are); keypoints are rescaled when the
+two differ only in resolution. The output is read by :func:`depthpose_core.data.load_records` like any other
+label file: per person ``keypoints18`` (network order, flag 2 = kept), ``keypoints`` (MVOR-10, for the
+evaluator), ``bbox``, ``score``; per image the depth ``file_name`` (relative to the data root) and the colour
+file it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from depthpose_core.keypoints import COCO17_FROM_NET, MVOR10_NAMES, NET_JOINTS, coco17_to_mvor10
+from depthpose_core.pseudo_label.detectors import ColourFrame, PoseDetector
+from depthpose_core.pseudo_label.filter import REJECTIONS, FilterParams, filter_detections
+
+__all__ = ["FramePair", "LabelSummary", "find_pairs", "pseudo_label", "write_labels"]
+
+_COLOUR_DIRS = ("color", "colour", "rgb")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+@dataclass(frozen=True)
+class FramePair:
+    """A colour frame and its registered depth frame, with paths relative to the data root."""
+
+    colour: str
+    depth: str
+
+
+@dataclass
+class LabelSummary:
+    """What pseudo-labelling found: frames, persons detected, kept and rejected by rule, frames without depth."""
+
+    frames: int = 0
+    detected: int = 0
+    kept: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    missing_depth: int = 0
+
+    def table(self) -> str:
+        """A small text table of the counts."""
+        rows = [("frames", self.frames), ("persons detected", self.detected), ("persons kept", self.kept)]
+        rows += [(f"rejected: {reason}", self.rejected[reason]) for reason in REJECTIONS]
+        rows.append(("frames skipped (no depth file)", self.missing_depth))
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name:<{width}}  {value:>7}" for name, value in rows)
+
+
+def find_pairs(root: str | os.PathLike[str]) -> list[FramePair]:
+    """Colour frames under ``root`` in a ``color``/``colour``/``rgb`` folder with a ``depth`` folder beside it
+    (MVOR's ``dayD/camC/{color,depth}/NNNNNN.png`` layout); the depth frame has the same stem, ``.png``."""
+    root = Path(root)
+    pairs = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() in _IMAGE_SUFFIXES and path.parent.name in _COLOUR_DIRS:
+            depth = path.parent.with_name("depth") / (path.stem + ".png")
+            pairs.append(FramePair(str(path.relative_to(root)), str(depth.relative_to(root))))
+    return pairs
+
+
+def pseudo_label(root: str | os.PathLike[str], pairs: Sequence[FramePair], detector: PoseDetector,
+                 params: FilterParams, *, progress: bool = True) -> tuple[dict, LabelSummary]:  # fmt: skip
+    """Label the depth frames of ``pairs`` from detections on their colour frames.
+
+    Returns:
+        The COCO-style label file content and the summary.
+
+    Raises:
+        DepthPoseError: a colour frame is unreadable (a missing depth frame is counted and skipped instead).
+    """
+    root = Path(root)
+    images, annotations = [], []
+    summary = LabelSummary()
+    for pair in tqdm(pairs, unit="frame", desc=f"pseudo-label ({detector.name})", disable=not progress):
+        depth_path = root / pair.depth
+        depth = cv2.imread(str(depth_path), cv2.IMREAD_UNCHANGED)
+        if depth is None:
+            summary.missing_depth += 1
+            continue
+        summary.frames += 1
+        frame = ColourFrame(root / pair.colour, pair.colour)
+        detections = detector.detect(frame)
+        colour_size = (frame.pixels.shape[1], frame.pixels.shape[0]) if detections else depth.shape[::-1]
+        scale = np.array([depth.shape[1] / colour_size[0], depth.shape[0] / colour_size[1]])
+        kept, rejected = filter_detections(detections, params)
+        summary.detected += len(detections)
+        summary.kept += len(kept)
+        summary.rejected.update(rejected)
+        image_id = len(images) + 1
+        images.append({"id": image_id, "file_name": pair.depth, "colour_file": pair.colour,
+                       "width": int(depth.shape[1]), "height": int(depth.shape[0])})  # fmt: skip
+        for det, label in kept:
+            label = label.copy()
+            label[:, :2] *= scale
+            coco = label[list(COCO17_FROM_NET)]
+            x, y, w, h = det.box
+            annotations.append({
+                "id": len(annotations) + 1, "image_id": image_id, "category_id": 1, "only_bbox": 0,
+                "keypoints18": [round(float(v), 2) for v in label.ravel()],
+                "keypoints": [round(float(v), 2) for v in coco17_to_mvor10(coco).ravel()],
+                "num_keypoints": int((label[:, 2] > 0).sum()), "score": round(det.score, 4),
+                "bbox": [round(float(v), 2) for v in (x * scale[0], y * scale[1], w * scale[0], h * scale[1])],
+            })  # fmt: skip
+    data = {
+        "info": {"description": "depthpose pseudo labels", "detector": detector.name,
+                 "filter": {"person_score": params.person_score, "keypoint_score": params.keypoint_score,
+                            "min_keypoints": params.min_keypoints}},
+        "categories": [{"id": 1, "name": "person", "keypoints": list(MVOR10_NAMES),
+                        "keypoints18": list(NET_JOINTS)}],
+        "images": images,
+        "annotations": annotations,
+    }  # fmt: skip
+    return data, summary
+
+
+def write_labels(data: dict, path: str | os.PathLike[str]) -> None:
+    """Write the label file."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data))
