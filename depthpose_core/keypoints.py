@@ -16,6 +16,7 @@ __all__ = [
     "LIMBS",
     "LIMB_ORDER",
     "MVOR10_NAMES",
+    "NET_FROM_MVOR10",
     "NET_JOINTS",
     "NUM_HEATMAPS",
     "NUM_JOINTS",
@@ -85,6 +86,9 @@ MVOR10_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 # COCO-17 indices copied unchanged into MVOR-10 slots 2..9.
 _MVOR_COPIED = (5, 6, 11, 12, 7, 8, 9, 10)
+#: Network joint of MVOR-10 slots 1..9 (neck, L/R shoulder, L/R hip, L/R elbow, L/R wrist); slot 0, MVOR's head,
+#: is not a network joint.
+NET_FROM_MVOR10: tuple[int, ...] = (1, 5, 2, 11, 8, 6, 3, 7, 4)
 
 
 def net_to_coco17(keypoints: np.ndarray) -> np.ndarray:

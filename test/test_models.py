@@ -301,3 +301,30 @@ def test_init_sr_orthogonal_reaches_nested_blocks_and_needs_one() -> None:
     assert _is_orthogonal(model.sr.stage1_conv2.weight, math.sqrt(2.0))
     with pytest.raises(ValueError, match=r"RTPose has no super-resolution block"):
         init_sr_orthogonal_(_model("rtpose_1ch"))
+
+
+def test_width_multiplier_scales_every_layer_but_the_outputs() -> None:
+
+    full, slim = build_model("depthpose"), build_model("depthpose", width=0.25)
+    assert [n for n, _ in full.named_parameters()] == [n for n, _ in slim.named_parameters()]  # same layout
+    assert count_parameters(slim) < count_parameters(full) / 12
+    assert count_macs(slim, (64, 48)) < count_macs(full, (64, 48)) / 14
+    paf, heat = slim(torch.rand(2, 1, 48, 64))
+    assert paf.shape == (2, 38, 48, 64) and heat.shape == (2, 19, 48, 64)
+    assert slim.stage1_conv1.out_channels == 16 and slim.model2_1[0].in_channels == 57 + 32 + 2 * 8
+    with pytest.raises(ValueError, match="width"):
+        build_model("depthpose", width=0.0)
+
+
+def test_width_is_recorded_in_checkpoints(tmp_path) -> None:
+    from depthpose_core.checkpoint import save_checkpoint
+    from depthpose_core.inference import PoseEstimator
+    from depthpose_core.preprocess import Preprocessing
+
+    slim = build_model("depthpose", width=0.25)
+    path = save_checkpoint(tmp_path / "slim.pth", slim.state_dict(), model_name="depthpose",
+                           model_kwargs={"width": 0.25}, preprocessing=Preprocessing())  # fmt: skip
+    est = PoseEstimator.from_checkpoint(path, device="cpu")
+    assert est.model.width == 0.25
+    x = torch.rand(1, 1, 48, 64)
+    assert torch.equal(est.model(x)[1], slim.eval()(x)[1])

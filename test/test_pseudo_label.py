@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from skimage import data as skimage_data
 
 from depthpose_core.cli import main
@@ -25,6 +26,7 @@ from depthpose_core.pseudo_label import (
     YoloPoseDetector,
     filter_detections,
     find_pairs,
+    pseudo_label,
 )
 
 J = {name: i for i, name in enumerate(NET_JOINTS)}
@@ -58,6 +60,13 @@ def test_filter_thresholds_at_their_boundaries() -> None:
     assert tuple(label[J["neck"]]) == ((kps[5, 0] + kps[6, 0]) / 2, 200.5, 2.0)
     stricter = FilterParams(person_score=0.95, keypoint_score=0.5, min_keypoints=5)
     assert filter_detections([_det(0.9, [0.9] * 17)], stricter)[1] == {"person score": 1}
+    kept, rejected = filter_detections([
+        _det(0.95, [0.51] * 5),            # five keypoints just above 0.5: kept
+        _det(0.95, [0.51] * 4 + [0.5]),    # the fifth exactly 0.5: rejected
+        _det(0.95, [0.9] * 4),             # four keypoints: rejected
+    ], stricter)  # fmt: skip
+    assert len(kept) == 1 and rejected == {"too few keypoints": 2}
+    assert (kept[0][1][:, 2] > 0).sum() == 5
     with pytest.raises(ValueError):
         FilterParams(min_keypoints=0)
 
@@ -92,17 +101,49 @@ def test_yolo_pose_finds_the_astronaut_with_plausible_head_and_shoulders(astrona
 
 
 def test_keypoint_rcnn_runs_on_its_real_architecture(astronaut_root: Path, tmp_path: Path) -> None:
+    torch.manual_seed(0)
     detector = KeypointRCNNDetector(device="cpu", random_init=True)
     detections = detector.detect(ColourFrame(astronaut_root / "day1/cam1/color/000000.png", "x"))
-    assert isinstance(detections, list)
-    for det in detections:  # random weights: whatever it finds has the interface's shapes and ranges
+    assert detections  # random weights still produce (meaningless) detections through the real architecture
+    for det in detections:
         assert det.keypoints.shape == (17, 3) and 0 <= det.score <= 1
         assert ((0 <= det.keypoints[:, 2]) & (det.keypoints[:, 2] <= 1)).all()
+        assert 0 <= det.keypoints[:, 0].min() and det.keypoints[:, 0].max() <= 512
+    # ... and through the pipeline: with the filter open, every detection becomes a label of the depth frame.
+    data, summary = pseudo_label(astronaut_root, find_pairs(astronaut_root)[:1], detector,
+                                 FilterParams(person_score=0.0, keypoint_score=0.0, min_keypoints=1),
+                                 progress=False)  # fmt: skip
+    assert summary.kept == summary.detected == len(detections) == len(data["annotations"])
     with pytest.raises(DepthPoseError, match="never downloads"):
         KeypointRCNNDetector(tmp_path / "missing.pth", device="cpu")
     (tmp_path / "bad.pth").write_bytes(b"junk")
     with pytest.raises(DepthPoseError, match="do not load"):
         KeypointRCNNDetector(tmp_path / "bad.pth", device="cpu")
+
+
+def test_mvor_openpose_results_import_by_image_id(tmp_path: Path, mvor_dir: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    # MVOR's OpenPose results name images by id and hold keypoints under both keys (MVOR-10 and COCO-17).
+    for name in ("day1/cam1/color/000000.png", "day1/cam2/color/000000.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(tmp_path / name), np.zeros((480, 640, 3), np.uint8))
+        depth = tmp_path / name.replace("color", "depth")
+        depth.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(depth), np.full((480, 640), 2000, np.uint16))
+    out = tmp_path / "labels.json"
+    code = main(["pseudo-label", str(tmp_path), "--backend", "results", "--results",
+                 str(mvor_dir / "openpose_kps.json"), "--images", str(mvor_dir / "camma_mvor_2018.json"),
+                 "--out", str(out)])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    labels = json.loads(out.read_text())
+    detected = int(text.split("persons detected")[1].split()[0])
+    assert detected > 0 and len(labels["annotations"]) == detected  # kept + rejected (as boxes to mask)
+    assert "not among the frames" in text
+    kept = [a for a in labels["annotations"] if not a["only_bbox"]]
+    rejected = [a for a in labels["annotations"] if a["only_bbox"]]
+    assert len(kept) == int(text.split("persons kept")[1].split()[0])
+    assert all(len(a["keypoints18"]) == 54 for a in kept) and all(len(a["bbox"]) == 4 for a in rejected)
 
 
 def test_results_file_import_matches_frames_by_name(tmp_path: Path) -> None:

@@ -13,12 +13,13 @@ from rosbags.rosbag2 import Reader
 from rosbags.typesys import Stores, get_typestore
 
 from depthpose_core.cli import main
+from depthpose_core.data import to_net18
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.pck import evaluate, load_json
-from depthpose_core.keypoints import COCO17_FROM_NET
+from depthpose_core.keypoints import COCO17_FROM_NET, NET_JOINTS
 from depthpose_core.synth import Camera, World, WorldParams, load_mvor_geometry, render_frame
 from depthpose_core.synth.body import FLOOR_Z, canonical_pose, make_body
-from depthpose_core.synth.frames import VISIBILITY_TOLERANCE_MM
+from depthpose_core.synth.frames import VISIBILITY_TOLERANCE_MM, render_scene
 from depthpose_core.synth.render import Box, Capsules, render
 from depthpose_core.synth.sensor import SensorModel, apply_sensor
 
@@ -140,6 +141,34 @@ def test_visible_joints_land_on_their_body_and_flags_match_the_z_buffer(frames, 
     assert min(checked.values()) > 20  # every kind of flag occurred
 
 
+def test_visibility_in_built_scenes() -> None:
+    cam = _looking_down(2500.0)
+    pose = np.zeros((12, 3))
+    pose[:, 1] = [0, 0, 180, -180, 100, -100, 220, -220, 240, -240, 250, -250]  # left side towards +y
+    pose[:, 2] = [620, 500, 480, 480, 0, 0, 250, 250, 30, 30, -40, -40]  # a standing upper body, arms down
+    canonical = pose - pose[[4, 5]].mean(axis=0)
+    body = make_body(canonical, height=1750.0, build=1.0, position=np.array([0.0, 0.0]), yaw=0.0)
+    rng = np.random.default_rng(0)
+    # Alone, seen from straight above: the shoulders are visible; the neck and the nose hide under the top of the
+    # head, the hips, knees and ankles under the shoulders and torso (the person's own body occludes them).
+    alone = render_scene(cam, ROOM, [], [], [(1, body)], rng).people[0].keypoints
+    j = {name: alone[i, 2] for i, name in enumerate(NET_JOINTS)}
+    assert j["left_shoulder"] == j["right_shoulder"] == 2
+    assert j["neck"] == j["nose"] == j["left_hip"] == j["left_knee"] == j["left_ankle"] == j["right_ankle"] == 1
+    # A board above the person's left side hides the left shoulder, elbow and wrist; the right side stays visible.
+    board = Box(np.array([0.0, 120.0, FLOOR_Z + 2050.0]), np.eye(3), np.array([300.0, 80.0, 10.0]), 9)  # 0.45 m below
+    covered = render_scene(cam, ROOM, [board], [], [(1, body)], rng).people[0].keypoints
+    c = {name: covered[i, 2] for i, name in enumerate(NET_JOINTS)}
+    assert c["left_shoulder"] == c["left_elbow"] == c["left_wrist"] == 1 and c["right_shoulder"] == 2
+    # Moved to the frame's edge: the joints beyond it are outside (0, at 0, 0), the rest still labelled.
+    edge = make_body(canonical, height=1750.0, build=1.0, position=np.array([1200.0, 0.0]), yaw=0.0)
+    cut = render_scene(cam, ROOM, [], [], [(1, edge)], rng).people[0].keypoints
+    uv, _ = cam.project(edge.joints)
+    outside = uv[:, 0] >= 640
+    assert outside.any() and (~outside).any()
+    assert (cut[outside] == 0).all() and (cut[~outside, 2] > 0).all()
+
+
 def test_boxes_cover_exactly_the_visible_pixels(frames) -> None:
     for frame in frames:
         for person in frame.people:
@@ -174,27 +203,33 @@ def test_same_seed_same_frames_other_seed_other_frames(geometry) -> None:
     assert not np.array_equal(a.depth, c.depth)
 
 
-def test_people_move_smoothly_and_keep_their_ids(geometry) -> None:
-    world = World(geometry, seed=3, params=WorldParams(min_people=3, max_people=3))
-    previous = None
-    moved = 0.0
-    for k in range(60):  # 4 s at 15 Hz
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_people_move_smoothly_keep_their_ids_and_their_distance(geometry, seed: int) -> None:
+    world = World(geometry, seed=seed, params=WorldParams(min_people=6, max_people=6))
+    previous, steps, moved = None, [], 0.0
+    for k in range(450):  # 30 s at 15 Hz: many stops, walks and pose changes
         joints = {ident: body.joints for ident, body in world.bodies(k / 15.0)}
-        assert sorted(joints) == [1, 2, 3]
+        assert sorted(joints) == [1, 2, 3, 4, 5, 6]
+        pelvis = np.array([(j[8] + j[11])[:2] / 2 for j in joints.values()])
+        gaps = np.linalg.norm(pelvis[:, None] - pelvis[None], axis=-1)[np.triu_indices(6, 1)]
+        assert gaps.min() > 400.0  # nobody walks through anybody
         if previous is not None:
-            step = max(np.linalg.norm(joints[i] - previous[i], axis=1).max() for i in joints)
-            assert step < 160.0  # mm per frame: below ~2.4 m/s for any joint
+            steps += [np.linalg.norm(joints[i] - previous[i], axis=1).max() for i in joints]
             moved += sum(np.linalg.norm(joints[i][1] - previous[i][1]) for i in joints)
         previous = joints
-    assert moved > 300.0  # they do move
+    steps = np.array(steps)
+    # mm per frame of the fastest joint: a brisk turn swings a hand at ~4 m/s (270 mm), never a jump.
+    assert steps.max() < 400.0 and np.percentile(steps, 99) < 200.0
+    assert moved > 3000.0  # they do move
 
 
+@pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
 def test_synth_command_writes_what_the_evaluator_and_rosbags_read(
-    tmp_path: Path, mvor_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, mvor_dir: Path, capsys: pytest.CaptureFixture[str], storage: str
 ) -> None:
     out = tmp_path / "ds"
     code = main(["synth", str(out), "--mvor", str(mvor_dir / "camma_mvor_2018.json"), "--frames", "4",
-                 "--cameras", "1,3", "--people", "2-4", "--bag", "mcap", "--seed", "7"])  # fmt: skip
+                 "--cameras", "1,3", "--people", "2-4", "--bag", storage, "--seed", "7"])  # fmt: skip
     assert code == 0, capsys.readouterr().out
     assert "wrote 8 depth frames" in capsys.readouterr().out
     gt = load_json(out / "annotations.json", kind="ground truth")
@@ -204,6 +239,11 @@ def test_synth_command_writes_what_the_evaluator_and_rosbags_read(
         assert depth.dtype == np.uint16 and depth.shape == (480, 640) and (depth == 0).any() and depth.max() < 9000
     labelled = [a for a in gt["annotations"] if not a["only_bbox"]]
     assert labelled and all(len(a["keypoints"]) == 30 and len(a["keypoints18"]) == 54 for a in labelled)
+    for a in labelled:  # the MVOR-10 keypoints are the same joints as the 18-joint ones
+        from_mvor, _ = to_net18(a["keypoints"], "mvor")
+        k18 = np.array(a["keypoints18"]).reshape(18, 3)
+        labelled18 = from_mvor[:, 2] > 0
+        assert np.array_equal(from_mvor[labelled18], k18[labelled18])
     # The evaluator reads the file as it reads MVOR's: the labels themselves as detections score high.
     results = []
     for a in labelled:

@@ -24,17 +24,13 @@ import numpy as np
 
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.io import load_json
-from depthpose_core.keypoints import COCO17_FROM_NET, NET_JOINTS, NUM_JOINTS
+from depthpose_core.keypoints import COCO17_FROM_NET, NET_FROM_MVOR10, NET_JOINTS, NUM_JOINTS
 
 __all__ = ["ImageRecord", "load_records", "to_net18"]
 
 _J = {name: i for i, name in enumerate(NET_JOINTS)}
-# MVOR-10 slot -> network joint (the head has none).
-_NET_FROM_MVOR10 = {1: _J["neck"], 2: _J["left_shoulder"], 3: _J["right_shoulder"], 4: _J["left_hip"],
-                    5: _J["right_hip"], 6: _J["left_elbow"], 7: _J["right_elbow"], 8: _J["left_wrist"],
-                    9: _J["right_wrist"]}  # fmt: skip
 _ALL = np.ones(NUM_JOINTS, dtype=bool)
-_MVOR_LABELLED = np.isin(np.arange(NUM_JOINTS), list(_NET_FROM_MVOR10.values()))
+_MVOR_LABELLED = np.isin(np.arange(NUM_JOINTS), NET_FROM_MVOR10)
 
 
 @dataclass(frozen=True)
@@ -82,8 +78,7 @@ def to_net18(values: list[float], where: str) -> tuple[np.ndarray, np.ndarray]:
         labelled = _ALL
     elif k.size == 30:
         mvor = k.reshape(10, 3)
-        for slot, joint in _NET_FROM_MVOR10.items():
-            out[joint] = mvor[slot]
+        out[list(NET_FROM_MVOR10)] = mvor[1:]
         labelled = _MVOR_LABELLED
     else:
         raise DepthPoseError(f"{where}: {k.size} keypoint values; expected 54 (18 joints), 51 (COCO-17) or 30 "

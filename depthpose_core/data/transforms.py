@@ -3,6 +3,7 @@
 One random similarity transform per sample (scale and rotation about the frame centre, then a translation) and a
 horizontal flip. The depth is resampled with nearest-neighbour interpolation (interpolating depth would invent
 surfaces between a person and the wall behind); pixels brought in from outside the frame have no reading (0).
+Zooming in by a factor s is what moving s times closer looks like, so depth values are divided by s.
 Keypoints move with the image; a flip also swaps left and right joints, so that "left" stays the person's left.
 Joints that leave the frame become unlabelled.
 """
@@ -70,6 +71,9 @@ def augment(
     m_index = (np.linalg.inv(half) @ np.vstack([m, [0.0, 0.0, 1.0]]) @ half)[:2]
     out = cv2.warpAffine(depth, m_index, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=0)  # fmt: skip
+    if depth.dtype.itemsize > 1:  # metric depth (uint16 mm, float m); an 8-bit image is already normalised
+        closer = out / scale
+        out = (closer if depth.dtype.kind == "f" else np.round(closer)).astype(depth.dtype)
     moved = people.copy()
     if len(people):
         xy = people[..., :2] @ m[:, :2].T + m[:, 2]

@@ -9,7 +9,7 @@ released checkpoints (CAMMA-public/ORPose-Depth): SR convs sit at the top level 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import torch
@@ -36,6 +36,8 @@ __all__ = [
     "conv",
     "init_normal_",
     "run_stages",
+    "scale_sr_stages",
+    "scaled",
     "vgg_front",
 ]
 
@@ -52,6 +54,11 @@ class TrainOutput(NamedTuple):
 
     stages: list[tuple[Tensor, Tensor]]
     sr: Tensor | None
+
+
+def scaled(channels: int, width: float, multiple: int = 4) -> int:
+    """``channels`` times the width multiplier, rounded to a positive multiple of ``multiple``."""
+    return max(multiple, int(round(channels * width / multiple)) * multiple)
 
 
 def conv(in_channels: int, out_channels: int, kernel_size: int = 3) -> nn.Conv2d:
@@ -109,6 +116,13 @@ SR_STAGES: tuple[SRStageConfig, ...] = (
     SRStageConfig((64, 64, 128, 256)),       # x4: 64 ch, 4H x 4W
     SRStageConfig((64, 64, 128, 256, 256)),  # x8: 64 ch, 8H x 8W
 )  # fmt: skip
+
+
+def scale_sr_stages(stages: Sequence[SRStageConfig], width: float) -> tuple[SRStageConfig, ...]:
+    """The stage table with every conv width times ``width`` (the 1-channel input stays)."""
+    return tuple(SRStageConfig((cfg.widths[0] if i == 0 else scaled(cfg.widths[0], width),
+                                *(scaled(c, width) for c in cfg.widths[1:])))
+                 for i, cfg in enumerate(stages))  # fmt: skip
 
 
 def _check_sr_stages(stages: Sequence[SRStageConfig]) -> None:
@@ -205,15 +219,17 @@ FRONT_CHANNELS = 128
 FRONT_STRIDE = 8
 
 
-def vgg_front(in_channels: int) -> nn.Sequential:
-    """The feature block ``model0``: ``VGG_FRONT`` taking ``in_channels``, ``FRONT_CHANNELS`` out at stride 8."""
+def vgg_front(in_channels: int, width: float = 1.0) -> nn.Sequential:
+    """The feature block ``model0``: ``VGG_FRONT`` (conv widths times ``width``) taking ``in_channels``,
+    ``scaled(FRONT_CHANNELS, width)`` out at stride 8."""
     layers: list[nn.Module] = []
     for item in VGG_FRONT:
         if item == POOL:
             layers.append(nn.MaxPool2d(2, 2))
         else:
-            layers += [conv(in_channels, int(item)), nn.ReLU(inplace=True)]
-            in_channels = int(item)
+            out = scaled(int(item), width)
+            layers += [conv(in_channels, out), nn.ReLU(inplace=True)]
+            in_channels = out
     return nn.Sequential(*layers)
 
 
@@ -256,13 +272,20 @@ def _branch_names(stage: int) -> tuple[str, str]:
     return f"model{stage}_1", f"model{stage}_2"
 
 
-def add_stage_branches(model: nn.Module, *, num_stages: int, refine_in_channels: int) -> None:
+def add_stage_branches(
+    model: nn.Module, *, num_stages: int, refine_in_channels: int, width: float = 1.0
+) -> None:
     """Register the PAF/heatmap branches ``model{t}_1`` / ``model{t}_2`` for stages t = 1..num_stages.
 
-    Stage 1 reads the ``FRONT_CHANNELS`` features; later stages read ``refine_in_channels`` channels.
+    Stage 1 reads the front's ``scaled(FRONT_CHANNELS, width)`` features; later stages read
+    ``refine_in_channels`` channels. Branch widths are times ``width``; the outputs stay 38 and 19 channels.
     """
     for stage in range(1, num_stages + 1):
-        cfg, c_in = (INITIAL_BRANCH, FRONT_CHANNELS) if stage == 1 else (REFINE_BRANCH, refine_in_channels)
+        if stage == 1:
+            cfg, c_in = INITIAL_BRANCH, scaled(FRONT_CHANNELS, width)
+        else:
+            cfg, c_in = REFINE_BRANCH, refine_in_channels
+        cfg = replace(cfg, width=scaled(cfg.width, width), hidden=scaled(cfg.hidden, width))
         paf_name, heat_name = _branch_names(stage)
         model.add_module(paf_name, _branch(cfg, c_in, NUM_PAFS))
         model.add_module(heat_name, _branch(cfg, c_in, NUM_HEATMAPS))

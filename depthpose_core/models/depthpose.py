@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from depthpose_core.keypoints import NUM_HEATMAPS, NUM_PAFS
 from depthpose_core.models._blocks import (
     FRONT_CHANNELS,
+    SR_STAGES,
     SRBlock,
     TrainOutput,
     add_stage_branches,
@@ -17,17 +18,16 @@ from depthpose_core.models._blocks import (
     conv,
     init_normal_,
     run_stages,
+    scale_sr_stages,
+    scaled,
     vgg_front,
 )
 from depthpose_core.models._registry import register_model
 
 __all__ = ["DepthPose", "depthpose"]
 
-_SR_CHANNELS = 64  # channels of x2, x4 and x8
 _TAP_CHANNELS = 32  # channels of the S1 and S2 taps
 _NUM_STAGES = 4
-#: Refinement input: previous PAF, previous heatmap, F, S1, S2 (249 channels).
-_REFINE_IN = NUM_PAFS + NUM_HEATMAPS + FRONT_CHANNELS + 2 * _TAP_CHANNELS
 
 
 class DepthPose(SRBlock):
@@ -38,22 +38,33 @@ class DepthPose(SRBlock):
     stages predict part affinity fields and heatmaps from F, S1 and S2. Parameter names are those of the
     authors' released checkpoints, which load with ``load_state_dict(strict=True)``.
 
+    Refinement stages read the previous PAF (38) and heatmap (19) with F (128), S1 (32) and S2 (32): 249 channels.
+
     Args:
         with_sr_head: add the training-only reconstruction head ``sr_head`` (c3(64, 1) on x8), run by
             :meth:`forward_train` only. Never part of inference, so the SR image is never formed there.
+        width: channel multiplier of every layer but the 38/19 outputs (1 = the paper's network and the authors'
+            checkpoints; e.g. 0.25 for a CPU-sized variant with 1/16 of the cost). Widths are rounded to
+            multiples of 4.
     """
 
     #: Input pixels per output cell: the maps come out at the input resolution.
     output_stride: int = 1
     num_stages: int = _NUM_STAGES
 
-    def __init__(self, *, with_sr_head: bool = False) -> None:
-        super().__init__(with_head=with_sr_head)
-        self.conv_x2_1 = conv(_SR_CHANNELS, _TAP_CHANNELS)  # S2: pool(x2) -> c3
-        self.conv_x4_1 = conv(_SR_CHANNELS, _TAP_CHANNELS)  # S1: pool(x4) -> c3 -> pool -> c3
-        self.conv_x4_2 = conv(_TAP_CHANNELS, _TAP_CHANNELS)
-        self.model0 = vgg_front(_SR_CHANNELS)
-        add_stage_branches(self, num_stages=_NUM_STAGES, refine_in_channels=_REFINE_IN)
+    def __init__(self, *, with_sr_head: bool = False, width: float = 1.0) -> None:
+        if not 0 < width <= 4:
+            raise ValueError(f"width multiplier must be in (0, 4], got {width}")
+        stages = scale_sr_stages(SR_STAGES, width)
+        super().__init__(with_head=with_sr_head, stages=stages)
+        sr_channels, taps = stages[-1].widths[-1] // 4, scaled(_TAP_CHANNELS, width)
+        self.width = width
+        self.conv_x2_1 = conv(sr_channels, taps)  # S2: pool(x2) -> c3
+        self.conv_x4_1 = conv(sr_channels, taps)  # S1: pool(x4) -> c3 -> pool -> c3
+        self.conv_x4_2 = conv(taps, taps)
+        self.model0 = vgg_front(sr_channels, width)
+        refine_in = NUM_PAFS + NUM_HEATMAPS + scaled(FRONT_CHANNELS, width) + 2 * taps
+        add_stage_branches(self, num_stages=_NUM_STAGES, refine_in_channels=refine_in, width=width)
         init_normal_(self)
         self.reset_sr_parameters()
 
@@ -89,7 +100,7 @@ class DepthPose(SRBlock):
 
 
 @register_model
-def depthpose(*, with_sr_head: bool = False) -> DepthPose:
+def depthpose(*, with_sr_head: bool = False, width: float = 1.0) -> DepthPose:
     """DepthPose x8 (Srivastav et al., "Human Pose Estimation on Privacy-Preserving Low-Resolution Depth
-    Images", MICCAI 2019); the same network serves the 64x48 and 80x60 checkpoints."""
-    return DepthPose(with_sr_head=with_sr_head)
+    Images", MICCAI 2019); the same network serves the 64x48 and 80x60 checkpoints (``width`` 1)."""
+    return DepthPose(with_sr_head=with_sr_head, width=width)

@@ -10,6 +10,7 @@ from depthpose_core.pseudo_label.detectors import (
     PoseDetector,
     ResultsFileDetector,
     YoloPoseDetector,
+    image_ids_from,
     make_detector,
 )
 from depthpose_core.pseudo_label.filter import REJECTIONS, Detection, FilterParams, coco17_to_label, filter_detections
@@ -30,6 +31,7 @@ __all__ = [
     "coco17_to_label",
     "filter_detections",
     "find_pairs",
+    "image_ids_from",
     "make_detector",
     "pseudo_label",
     "write_labels",

@@ -31,7 +31,7 @@ from depthpose_core.inference import resolve_device
 from depthpose_core.pseudo_label.filter import Detection
 
 __all__ = ["BACKENDS", "ColourFrame", "KeypointRCNNDetector", "PoseDetector", "ResultsFileDetector",
-           "YoloPoseDetector", "make_detector"]  # fmt: skip
+           "YoloPoseDetector", "image_ids_from", "make_detector"]  # fmt: skip
 
 
 @dataclass
@@ -176,13 +176,17 @@ class KeypointRCNNDetector:
 
 
 class ResultsFileDetector:
-    """Detections imported from a COCO keypoint results JSON (a list of records with ``keypoints`` or
-    ``coco_keypoints`` (51 values), ``score``, optional ``bbox``, and ``file_name`` or ``image_id``).
+    """Detections imported from a COCO keypoint results JSON (a list of records with ``coco_keypoints`` or
+    ``keypoints`` (51 COCO-17 values; ``coco_keypoints`` wins when both exist, as in the evaluator), ``score``,
+    optional ``bbox``, and ``file_name`` or ``image_id``).
 
     Args:
         path: the results file.
-        image_ids: optional map from colour frame key (its path relative to the data root) to the ``image_id``
-            used in the file, for files that name images by id.
+        image_ids: map from colour frame key (its path relative to the data root) to the ``image_id`` used in the
+            file, for files that name images by id (e.g. from the ``images`` list of a COCO annotation file).
+
+    Attributes:
+        keys: the frame keys the file has detections for.
     """
 
     name = "results-file"
@@ -198,7 +202,7 @@ class ResultsFileDetector:
             key = rec.get("file_name") or ids.get(rec.get("image_id"))
             if key is None:
                 continue  # an image that is not among the frames
-            values = rec.get("keypoints", rec.get("coco_keypoints"))
+            values = rec.get("coco_keypoints", rec.get("keypoints"))
             try:
                 kps = np.asarray(values, dtype=np.float64).reshape(17, 3)
                 score = float(rec["score"])
@@ -209,8 +213,25 @@ class ResultsFileDetector:
                                       if len(present) else [0.0, 0.0, 0.0, 0.0])  # fmt: skip
             self._by_key.setdefault(str(key), []).append(Detection(score, kps, tuple(float(v) for v in box)))
 
+    @property
+    def keys(self) -> set[str]:
+        return set(self._by_key)
+
     def detect(self, frame: ColourFrame) -> list[Detection]:
         return list(self._by_key.get(frame.key, []))
+
+
+def image_ids_from(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """``file_name -> image id`` from the ``images`` list of a COCO-style file (e.g. MVOR's annotations).
+
+    Raises:
+        DepthPoseError: unreadable file or images without ``id`` and ``file_name``.
+    """
+    data = load_json(path, kind="ground truth")
+    try:
+        return {str(img["file_name"]): img["id"] for img in data["images"]}
+    except (KeyError, TypeError):
+        raise DepthPoseError(f"{path} has no images list with id and file_name") from None
 
 
 #: Backend names of :func:`make_detector`.

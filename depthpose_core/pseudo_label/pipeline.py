@@ -1,10 +1,11 @@
 """``depthpose pseudo-label``: detections on colour frames -> COCO-style labels for the paired depth frames.
 
 Colour and depth frames must be registered (the same pixel grid, as MVOR's are); keypoints are rescaled when the
-two differ only in resolution. The output is read by :func:`depthpose_core.data.load_records` like any other
-label file: per person ``keypoints18`` (network order, flag 2 = kept), ``keypoints`` (MVOR-10, for the
-evaluator), ``bbox``, ``score``; per image the depth ``file_name`` (relative to the data root) and the colour
-file it came from.
+two differ only in resolution (a different aspect ratio is an error). The output is read by
+:func:`depthpose_core.data.load_records` like any other label file: per kept person ``keypoints18`` (network
+order, flag 2 = kept), ``keypoints`` (MVOR-10, for the evaluator), ``bbox``, ``score``; per rejected person its
+box with ``only_bbox`` = 1, so that training masks it instead of learning "nobody here"; per image the depth
+``file_name`` (relative to the data root) and the colour file it came from.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from depthpose_core.errors import DepthPoseError
 from depthpose_core.keypoints import COCO17_FROM_NET, MVOR10_NAMES, NET_JOINTS, coco17_to_mvor10
 from depthpose_core.pseudo_label.detectors import ColourFrame, PoseDetector
 from depthpose_core.pseudo_label.filter import REJECTIONS, FilterParams, filter_detections
@@ -93,6 +95,10 @@ def pseudo_label(root: str | os.PathLike[str], pairs: Sequence[FramePair], detec
         detections = detector.detect(frame)
         colour_size = (frame.pixels.shape[1], frame.pixels.shape[0]) if detections else depth.shape[::-1]
         scale = np.array([depth.shape[1] / colour_size[0], depth.shape[0] / colour_size[1]])
+        if abs(scale[0] / scale[1] - 1.0) > 0.01:
+            raise DepthPoseError(f"colour frame {pair.colour} ({colour_size[0]}x{colour_size[1]}) and depth frame "
+                                 f"{pair.depth} ({depth.shape[1]}x{depth.shape[0]}) have different aspect ratios: "
+                                 "the pairs must be registered")  # fmt: skip
         kept, rejected = filter_detections(detections, params)
         summary.detected += len(detections)
         summary.kept += len(kept)
@@ -112,6 +118,15 @@ def pseudo_label(root: str | os.PathLike[str], pairs: Sequence[FramePair], detec
                 "num_keypoints": int((label[:, 2] > 0).sum()), "score": round(det.score, 4),
                 "bbox": [round(float(v), 2) for v in (x * scale[0], y * scale[1], w * scale[0], h * scale[1])],
             })  # fmt: skip
+        kept_ids = {id(det) for det, _ in kept}
+        for det in detections:  # seen but rejected: masked in training, never taught as background
+            if id(det) not in kept_ids:
+                x, y, w, h = det.box
+                annotations.append({
+                    "id": len(annotations) + 1, "image_id": image_id, "category_id": 1, "only_bbox": 1,
+                    "keypoints": [0] * 30, "num_keypoints": 0, "score": round(det.score, 4),
+                    "bbox": [round(float(v), 2) for v in (x * scale[0], y * scale[1], w * scale[0], h * scale[1])],
+                })  # fmt: skip
     data = {
         "info": {"description": "depthpose pseudo labels", "detector": detector.name,
                  "filter": {"person_score": params.person_score, "keypoint_score": params.keypoint_score,

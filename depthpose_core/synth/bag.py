@@ -12,7 +12,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from depthpose_core.synth.camera import Camera
 
-__all__ = ["BAG_FORMATS", "SequenceBag", "depth_topic", "info_topic"]
+__all__ = ["BAG_FORMATS", "SequenceBag", "depth_topic", "frame_id", "info_topic"]
 
 #: Storage formats ``SequenceBag`` writes.
 BAG_FORMATS: dict[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}

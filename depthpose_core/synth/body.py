@@ -15,7 +15,7 @@ import numpy as np
 
 from depthpose_core.keypoints import NET_JOINTS, NUM_JOINTS
 
-__all__ = ["FLOOR_Z", "Body", "canonical_pose", "make_body"]
+__all__ = ["FLOOR_Z", "Body", "canonical_pose", "make_body", "rot_z"]
 
 #: Floor height in MVOR's room frame, mm: standing MVOR clinicians have their hips at z = -24 mm (median), which is
 #: 0.52 H above the floor for a body height H of about 1.74 m.
@@ -57,14 +57,18 @@ class Body:
     joint_radius: np.ndarray
 
 
+def rot_z(yaw: float) -> np.ndarray:
+    """3x3 rotation by ``yaw`` radians about the room's z (up) axis."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
 def canonical_pose(pose: np.ndarray) -> np.ndarray:
     """An MVOR pose ``(12, 3)`` (room frame) moved to pelvis = origin, facing +x, its left side towards +y."""
     pelvis = pose[[_LHIP, _RHIP]].mean(axis=0)
     lateral = (pose[_LSHO] - pose[_RSHO]) + (pose[_LHIP] - pose[_RHIP])
     yaw = np.arctan2(lateral[1], lateral[0]) - np.pi / 2  # the left side points to yaw + 90 degrees
-    c, s = np.cos(-yaw), np.sin(-yaw)
-    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-    return (pose - pelvis) @ rot.T
+    return (pose - pelvis) @ rot_z(-yaw).T
 
 
 def _two_bone(hip: np.ndarray, ankle: np.ndarray, thigh: float, shin: float, forward: np.ndarray) -> tuple:
@@ -106,8 +110,7 @@ def make_body(
         knee_bend: hip-to-ankle distance as a fraction of the leg length (1 = straight legs).
     """
     scale = _TORSO * height / max(np.linalg.norm(canonical[_NECK] - canonical[[_LHIP, _RHIP]].mean(axis=0)), 1.0)
-    c, s = np.cos(yaw), np.sin(yaw)
-    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    rot = rot_z(yaw)
     thigh, shin, ankle_h = _THIGH * height, _SHIN * height, _ANKLE_HEIGHT * height
     upper = canonical * scale @ rot.T
     # The higher hip (a tilted pelvis) sets the height, so that both feet reach the floor.

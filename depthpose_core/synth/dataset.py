@@ -71,6 +71,9 @@ class SynthConfig:
                              f"{self.fps}")  # fmt: skip
         if not self.cameras or any(c not in (1, 2, 3) for c in self.cameras):
             raise ValueError(f"cameras must be MVOR camera numbers 1-3, got {self.cameras}")
+        if not (0 <= self.camera_jitter[0] <= 20 and 0 <= self.camera_jitter[1] <= 400):
+            raise ValueError(f"camera_jitter must stay within 20 degrees and 400 mm (the walls stand 600 mm beyond "
+                             f"the cameras), got {self.camera_jitter}")  # fmt: skip
         if self.bag not in (None, "sqlite3", "mcap"):
             raise ValueError(f"bag must be None, 'sqlite3' or 'mcap', got {self.bag!r}")
 

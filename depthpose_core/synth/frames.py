@@ -13,18 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from depthpose_core.keypoints import NET_FROM_MVOR10
+from depthpose_core.synth.body import Body
 from depthpose_core.synth.camera import Camera
-from depthpose_core.synth.render import Capsules, render
+from depthpose_core.synth.render import Box, Capsules, render
 from depthpose_core.synth.sensor import SensorModel, apply_sensor
 from depthpose_core.synth.world import PATIENT_ID, World
 
-__all__ = ["VISIBILITY_TOLERANCE_MM", "PersonLabel", "SynthFrame", "render_frame"]
+__all__ = ["VISIBILITY_TOLERANCE_MM", "PersonLabel", "SynthFrame", "render_frame", "render_scene"]
 
 #: A joint counts as visible when the clean z-buffer at its pixel is no nearer than the joint's depth minus the
 #: depth of the joint under the body surface minus this tolerance (mm).
 VISIBILITY_TOLERANCE_MM = 30.0
-# Network joint of each MVOR-10 joint after the head: neck, L/R shoulder, L/R hip, L/R elbow, L/R wrist.
-_MVOR_FROM_NET = (1, 5, 2, 11, 8, 6, 3, 7, 4)
 # A person is keypoint-labelled (only_bbox 0) with at least this many labelled MVOR-10 joints and visible pixels.
 _MIN_LABELLED_JOINTS = 3
 _MIN_PIXELS = 150
@@ -54,7 +54,7 @@ class PersonLabel:
 
     def mvor10(self) -> np.ndarray:
         """``(10, 3)`` MVOR-10 keypoints (head = MVOR's head point); missing = (0, 0, 0)."""
-        return np.vstack([self.head[None], self.keypoints[list(_MVOR_FROM_NET)]])
+        return np.vstack([self.head[None], self.keypoints[list(NET_FROM_MVOR10)]])
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,13 @@ def _box(ids: np.ndarray, ident: int) -> tuple[tuple[float, float, float, float]
     return (x0, y0, float(cols.max()) + 1.0 - x0, float(rows.max()) + 1.0 - y0), len(rows)
 
 
-def render_frame(world: World, camera: Camera, t: float, rng: np.random.Generator,
-                 sensor: SensorModel | None = None) -> SynthFrame:  # fmt: skip
-    """Render ``world`` at time ``t`` (s) through ``camera``, with sensor effects drawn from ``rng``."""
-    bodies = world.bodies(t)
-    groups = list(world.static_capsules) + [Capsules(body.capsules, ident) for ident, body in bodies]
-    result = render(camera, world.room, world.boxes, groups)
+def render_scene(camera: Camera, room: tuple[np.ndarray, np.ndarray], boxes: list[Box], objects: list[Capsules],
+                 bodies: list[tuple[int, Body]], rng: np.random.Generator, sensor: SensorModel | None = None,
+                 t: float = 0.0) -> SynthFrame:  # fmt: skip
+    """Render a scene and label its clinicians (``bodies``: ``(id, body)``; objects with ``world.PATIENT_ID``
+    are labelled as the unlabelled patient)."""
+    groups = list(objects) + [Capsules(body.capsules, ident) for ident, body in bodies]
+    result = render(camera, room, boxes, groups)
     depth = apply_sensor(result.depth, camera, rng, sensor)
     people = []
     for ident, body in bodies:
@@ -105,10 +106,16 @@ def render_frame(world: World, camera: Camera, t: float, rng: np.random.Generato
             continue
         keypoints = _label_points(body.joints, body.joint_radius, camera, result.depth)
         head = _label_points(body.head[None], np.array([body.capsules[0, 6]]), camera, result.depth)[0]
-        label = PersonLabel(ident, keypoints, head, bbox, pixels, False, "clinician")
-        only_bbox = int((label.mvor10()[:, 2] > 0).sum()) < _MIN_LABELLED_JOINTS or pixels < _MIN_PIXELS
+        mvor_labelled = int(head[2] > 0) + int((keypoints[list(NET_FROM_MVOR10), 2] > 0).sum())
+        only_bbox = mvor_labelled < _MIN_LABELLED_JOINTS or pixels < _MIN_PIXELS
         people.append(PersonLabel(ident, keypoints, head, bbox, pixels, only_bbox, "clinician"))
     bbox, pixels = _box(result.ids, PATIENT_ID)
     if pixels:
         people.append(PersonLabel(PATIENT_ID, np.zeros((18, 3)), np.zeros(3), bbox, pixels, True, "patient"))
     return SynthFrame(depth, result.depth, result.ids, people, camera, t)
+
+
+def render_frame(world: World, camera: Camera, t: float, rng: np.random.Generator,
+                 sensor: SensorModel | None = None) -> SynthFrame:  # fmt: skip
+    """Render ``world`` at time ``t`` (s) through ``camera``, with sensor effects drawn from ``rng``."""
+    return render_scene(camera, world.room, world.boxes, world.static_capsules, world.bodies(t), rng, sensor, t)

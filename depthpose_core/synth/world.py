@@ -8,11 +8,11 @@ stood around one (its long axis along y).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from depthpose_core.synth.body import FLOOR_Z, Body, canonical_pose, make_body
+from depthpose_core.synth.body import FLOOR_Z, Body, canonical_pose, make_body, rot_z
 from depthpose_core.synth.camera import Camera
 from depthpose_core.synth.mvor import MVORGeometry
 from depthpose_core.synth.render import Box, Capsules
@@ -29,7 +29,9 @@ _TABLE_CENTRE = np.array([107.0, 1070.0])  # mean pelvis position of MVOR's clin
 _TABLE_HALF = np.array([1000.0, 280.0])  # half length, half width, mm
 _TABLE_TOP = FLOOR_Z + 900.0
 _CEILING = FLOOR_Z + 2950.0
-_ROOM_REACH = 3500.0  # mm from the table centre that stays inside the room (people <= 2.2 m, equipment <= 3.2 m)
+# Equipment stands this far from the table centre, beyond where clinicians walk (<= 1.9 m along the table).
+_EQUIPMENT_DIST = (2450.0, 3000.0)
+_ROOM_REACH = 3800.0  # mm from the table centre that stays inside the room (equipment <= 3.55 m)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class WorldParams:
         height_mm: mean and standard deviation of body height (clipped to 1500-2000 mm).
         build: range of the body thickness factor.
         walk_speed: range of walking speeds, mm/s.
+        stand_s: range of the time a clinician stands at a place before walking to the next, s.
+        ring_mm: range of the distance from the table's edge at which clinicians stand and walk, mm.
         pose_hold_s: range of the time a clinician keeps one MVOR upper-body pose before blending to another.
         equipment: how many pieces of equipment (range).
     """
@@ -50,17 +54,14 @@ class WorldParams:
     height_mm: tuple[float, float] = (1730.0, 80.0)
     build: tuple[float, float] = (0.85, 1.25)
     walk_speed: tuple[float, float] = (400.0, 1100.0)
+    stand_s: tuple[float, float] = (1.0, 5.0)
+    ring_mm: tuple[float, float] = (250.0, 900.0)
     pose_hold_s: tuple[float, float] = (1.5, 4.0)
     equipment: tuple[int, int] = (2, 6)
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_people <= self.max_people <= 50:
             raise ValueError(f"need 1 <= min_people <= max_people <= 50, got {self.min_people}, {self.max_people}")
-
-
-def _rot_z(yaw: float) -> np.ndarray:
-    c, s = np.cos(yaw), np.sin(yaw)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def _ease(x: np.ndarray | float) -> np.ndarray | float:
@@ -93,10 +94,12 @@ class Actor:
     Attributes:
         id: person id (>= 1), stable over time.
         height, build: body height (mm) and thickness factor.
-        waypoints: ``(n, 3)`` path parameters: angle around the table (rad), distance from its edge (mm), and the
-            time (s) the actor arrives there; between waypoints it walks with eased speed, at them it stands.
-        stand_yaw: ``(n,)`` heading offset from facing the table while standing at each waypoint, radians.
+        waypoints: ``(n, 4)`` stops: angle around the table (rad), distance from its edge (mm), arrival and
+            departure time (s). Between a departure and the next arrival the actor walks (eased speed).
+        stand_yaw: ``(n,)`` heading offset from facing the table while standing at each stop, radians.
         poses: ``(m, 12, 3)`` canonical MVOR poses and ``pose_times`` ``(m,)`` when each is reached.
+        knee_bend: hip-to-ankle distance as a fraction of the leg length.
+        stride_length: gait cycle length, mm.
     """
 
     id: int
@@ -108,7 +111,6 @@ class Actor:
     pose_times: np.ndarray
     knee_bend: float = 0.97
     stride_length: float = 1300.0
-    _walked: dict = field(default_factory=dict, repr=False)
 
 
 class World:
@@ -139,16 +141,17 @@ class World:
         self._equipment(rng)
         canonical = np.array([canonical_pose(p) for p in geometry.poses])
         n = int(rng.integers(self.params.min_people, self.params.max_people + 1))
+        self._sector_start = rng.uniform(0.0, 2 * np.pi)
         self.actors = [self._actor(rng, i + 1, n, canonical, duration_s) for i in range(n)]
 
     # -- static scene ------------------------------------------------------------------------------------------
 
     def _table_frame(self, local: np.ndarray) -> np.ndarray:
         """Table-local (u along the length, v across) -> room xy."""
-        return self.table_centre + local @ _rot_z(self.table_yaw)[:2, :2].T
+        return self.table_centre + local @ rot_z(self.table_yaw)[:2, :2].T
 
     def _table_and_patient(self, rng: np.random.Generator) -> None:
-        axes = _rot_z(self.table_yaw)
+        axes = rot_z(self.table_yaw)
         top = np.array([*self.table_centre, _TABLE_TOP - 40.0])
         self.boxes.append(Box(top, axes, np.array([*_TABLE_HALF, 40.0]), EQUIPMENT_ID))
         column = np.array([*self.table_centre, (FLOOR_Z + _TABLE_TOP) / 2])
@@ -172,10 +175,10 @@ class World:
         angles = rng.permutation(np.linspace(0, 2 * np.pi, count, endpoint=False)) + rng.uniform(0, 2 * np.pi)
         for i, (kind, angle) in enumerate(zip(kinds, angles)):
             ident = EQUIPMENT_ID + 1 + i
-            dist = rng.uniform(1700.0, 2600.0)
+            dist = rng.uniform(*_EQUIPMENT_DIST)
             xy = self.table_centre + dist * np.array([np.cos(angle), np.sin(angle)])
             yaw = angle + np.pi + rng.normal(0.0, 0.3)  # facing the table, roughly
-            axes = _rot_z(yaw)
+            axes = rot_z(yaw)
             if kind == "anaesthesia":
                 self.boxes.append(Box(np.array([*xy, FLOOR_Z + 700.0]), axes, np.array([300.0, 320.0, 700.0]), ident))
                 self.boxes.append(Box(np.array([*xy, FLOOR_Z + 1600.0]), axes, np.array([60.0, 260.0, 200.0]), ident))
@@ -192,8 +195,8 @@ class World:
                 self.boxes.append(Box(np.array([*xy, FLOOR_Z + 1650.0]), axes, np.array([40.0, 280.0, 190.0]), ident))
             elif kind == "c_arm":
                 self.boxes.append(Box(np.array([*xy, FLOOR_Z + 500.0]), axes, np.array([450.0, 300.0, 500.0]), ident))
-                centre = np.array([*(xy - axes[:2, 0] * 700.0), FLOOR_Z + 1150.0])
-                arc = [centre + 600.0 * (np.cos(a) * axes[:, 1] + np.sin(a) * _UP)
+                centre = np.array([*(xy - axes[:2, 0] * 300.0), FLOOR_Z + 1150.0])
+                arc = [centre + 450.0 * (np.cos(a) * axes[:, 1] + np.sin(a) * _UP)
                        for a in np.linspace(-np.pi / 2, np.pi / 2, 8)]  # fmt: skip
                 segments = [[*p, *q, 70.0] for p, q in zip(arc[:-1], arc[1:])]
                 segments.append([*arc[3], *xy, FLOOR_Z + 1000.0, 90.0])  # the arm holding the C
@@ -201,9 +204,9 @@ class World:
             elif kind == "lamp":
                 near = self.table_centre + rng.uniform(-700.0, 700.0, 2)
                 hub = np.array([*near, _CEILING])
-                head = np.array([*near, FLOOR_Z + rng.uniform(1950.0, 2300.0)])
+                head = np.array([*near, FLOOR_Z + rng.uniform(2150.0, 2450.0)])  # above the tallest heads
                 self.static_capsules.append(Capsules(np.array([[*hub, *head, 45.0]]), ident))
-                tilt = _rot_z(yaw) @ np.array([[1.0, 0.0, 0.0], [0.0, np.cos(0.4), -np.sin(0.4)],
+                tilt = rot_z(yaw) @ np.array([[1.0, 0.0, 0.0], [0.0, np.cos(0.4), -np.sin(0.4)],
                                                [0.0, np.sin(0.4), np.cos(0.4)]])  # fmt: skip
                 self.boxes.append(Box(head - np.array([0.0, 0.0, 80.0]), tilt, np.array([320.0, 320.0, 70.0]), ident))
             else:  # IV pole with a bag
@@ -217,17 +220,17 @@ class World:
         p = self.params
         height = float(np.clip(rng.normal(*p.height_mm), 1500.0, 2000.0))
         sector = 2 * np.pi / count
-        home = (ident - 1) * sector + rng.uniform(0.0, sector)
-        times, angle, waypoints, stand = 0.0, home, [], []
-        while times <= duration_s + 10.0:
-            dist = rng.uniform(250.0, 1100.0)
-            hold = rng.uniform(1.0, 5.0)
-            waypoints.append((angle, dist, times))
+        start = self._sector_start + (ident - 1) * sector
+        # Each clinician keeps to its own sector of the ring (away from its edges): paths never cross.
+        angle, t, waypoints, stand = start + rng.uniform(0.15, 0.85) * sector, 0.0, [], []
+        while t <= duration_s + 10.0:
+            dist = rng.uniform(*p.ring_mm)
+            hold = rng.uniform(*p.stand_s)
+            waypoints.append((angle, dist, t, t + hold))
             stand.append(rng.normal(0.0, 0.5))
-            times += hold
-            target = home + rng.uniform(-0.45, 0.45) * sector
-            radius = np.linalg.norm(_TABLE_HALF) + dist
-            times += max(abs(target - angle) * radius, 150.0) / rng.uniform(*p.walk_speed)
+            target = start + rng.uniform(0.15, 0.85) * sector
+            path = abs(target - angle) * np.linalg.norm(_TABLE_HALF + dist)
+            t += hold + max(path / rng.uniform(*p.walk_speed), 1.2)  # even a side step takes 1.2 s
             angle = target
         pose_times = np.cumsum(rng.uniform(*p.pose_hold_s, size=int(duration_s / p.pose_hold_s[0]) + 3))
         poses = canonical[rng.integers(0, len(canonical), size=len(pose_times))]
@@ -235,40 +238,39 @@ class World:
                      np.concatenate([[0.0], pose_times[:-1]]), knee_bend=float(rng.uniform(0.93, 1.0)))  # fmt: skip
 
     def _ring(self, angle: float, dist: float) -> tuple[np.ndarray, np.ndarray]:
-        """Point on the rounded ring ``dist`` mm outside the table at ``angle``, and the inward normal (room xy)."""
+        """Point on the ellipse around the table at ``angle`` and its inward normal (room xy). The ellipse passes
+        ``dist`` mm outside the table's corners (and farther beyond its sides and ends); it is smooth, so
+        clinicians walking along it move smoothly."""
+        a, b = (_TABLE_HALF + dist) * np.sqrt(2.0)
         c, s = np.cos(angle), np.sin(angle)
-        a, b = _TABLE_HALF + dist
-        # Superellipse of exponent 4: hugs the rectangle's sides, rounds its corners.
-        local = np.array([a * np.sign(c) * abs(c) ** 0.5, b * np.sign(s) * abs(s) ** 0.5])
-        normal = -np.array([np.sign(c) * abs(c) ** 1.5 / a, np.sign(s) * abs(s) ** 1.5 / b])
-        rot = _rot_z(self.table_yaw)[:2, :2]
-        inward = rot @ normal
-        return self.table_centre + rot @ local, inward / max(np.linalg.norm(inward), 1e-9)
+        rot = rot_z(self.table_yaw)[:2, :2]
+        inward = rot @ -np.array([c / a, s / b])
+        return self.table_centre + rot @ np.array([a * c, b * s]), inward / np.linalg.norm(inward)
 
     def _state(self, actor: Actor, t: float) -> tuple[np.ndarray, float, float, np.ndarray]:
         """Position (xy), heading, stride (mm) and canonical pose of ``actor`` at time ``t``."""
         w = actor.waypoints
         k = int(np.clip(np.searchsorted(w[:, 2], t, side="right") - 1, 0, len(w) - 1))
-        # Each waypoint: stand until depart = next arrival - travel time, then walk (eased) to the next one.
-        if k + 1 < len(w):
-            travel = (w[k + 1, 2] - w[k, 2]) * 0.5  # the second half of the interval is walking
-            depart = w[k + 1, 2] - travel
-            f = float(_ease((t - depart) / travel)) if t > depart else 0.0
-            moving = 0.0 < f < 1.0
-            angle = w[k, 0] + (w[k + 1, 0] - w[k, 0]) * f
-            dist = w[k, 1] + (w[k + 1, 1] - w[k, 1]) * f
-            speed_frac = 4.0 * f * (1.0 - f) if moving else 0.0
-        else:
-            angle, dist, speed_frac, moving = w[k, 0], w[k, 1], 0.0, False
+        f = 0.0  # progress of the walk from stop k to stop k + 1
+        if k + 1 < len(w) and t > w[k, 3]:
+            f = float(_ease((t - w[k, 3]) / max(w[k + 1, 2] - w[k, 3], 1e-6)))
+        nxt = min(k + 1, len(w) - 1)
+        angle = w[k, 0] + (w[nxt, 0] - w[k, 0]) * f
+        dist = w[k, 1] + (w[nxt, 1] - w[k, 1]) * f
+        speed_frac = 4.0 * f * (1.0 - f)
         pos, inward = self._ring(angle, dist)
-        facing = np.arctan2(inward[1], inward[0]) + actor.stand_yaw[k] * (1.0 - speed_frac)
-        if moving:
-            ahead, _ = self._ring(angle + np.sign(w[k + 1, 0] - w[k, 0]) * 0.05, dist)
+        offset = actor.stand_yaw[k] + (actor.stand_yaw[nxt] - actor.stand_yaw[k]) * f
+        facing = np.arctan2(inward[1], inward[0]) + offset
+        if speed_frac > 0:
+            # Turn towards the walking direction on long walks; side-step on short ones.
+            path = abs(w[nxt, 0] - w[k, 0]) * np.linalg.norm(_TABLE_HALF + dist)
+            ahead, _ = self._ring(angle + np.sign(w[nxt, 0] - w[k, 0]) * 0.05, dist)
             walk = np.arctan2(*(ahead - pos)[::-1])
-            facing = facing + np.angle(np.exp(1j * (walk - facing))) * min(1.0, 2.0 * speed_frac)
-        # Walked distance drives the gait phase (approximated by the path parameter).
-        phase = 2 * np.pi * (angle * (np.linalg.norm(_TABLE_HALF) + dist)) / actor.stride_length
-        stride = 320.0 * speed_frac * np.sin(phase)
+            turn = min(1.0, 2.0 * speed_frac) * min(1.0, path / 1200.0)
+            facing = facing + np.angle(np.exp(1j * (walk - facing))) * turn
+        # Whole gait cycles over the walk, so that both feet are together when it starts and ends.
+        cycles = max(1, round(abs(w[nxt, 0] - w[k, 0]) * np.linalg.norm(_TABLE_HALF + dist) / actor.stride_length))
+        stride = 320.0 * speed_frac * np.sin(2 * np.pi * cycles * f)
         j = int(np.clip(np.searchsorted(actor.pose_times, t, side="right") - 1, 0, len(actor.poses) - 1))
         blend = float(_ease((t - actor.pose_times[j]) / 0.8)) if j > 0 else 1.0
         pose = actor.poses[j] if j == 0 else actor.poses[j - 1] * (1.0 - blend) + actor.poses[j] * blend
