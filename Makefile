@@ -1,7 +1,7 @@
 # Newcomer entry points; each target creates .venv first (scripts/setup_env.sh) when needed.
 VENV := .venv
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench demo-weights
 
 $(VENV)/.installed: setup.py scripts/setup_env.sh scripts/ros-requirements.txt CMakeLists.txt package.xml $(wildcard msg/*.msg)
 	bash scripts/setup_env.sh
@@ -21,3 +21,10 @@ bench: setup
 	$(VENV)/bin/python bench/bench_node.py
 	$(VENV)/bin/python bench/bench_synth.py
 	$(VENV)/bin/python bench/bench_data.py
+
+# Rebuild the shipped demo weights: synthetic training data, then about two hours of CPU training.
+demo-weights: setup
+	$(VENV)/bin/depthpose synth data/synth_train --sequences 1800 --frames 1 --seed 100 --camera-jitter 5 150
+	$(VENV)/bin/depthpose synth data/synth_val --sequences 40 --frames 1 --seed 200 --camera-jitter 5 150
+	$(VENV)/bin/depthpose train config/train/demo_depthpose_w0125_64x48.yaml
+	cp runs/demo_w0125_64x48/model_final.pth depthpose_core/weights/depthpose_w0125_64x48_synth.pth

@@ -98,9 +98,9 @@ def overhead(frames: int, people_counts: list[int]) -> None:
 def end_to_end(frames: int, rate_hz: float) -> None:
     """Frames to a node process started like users start it (console script), latency measured here."""
     depth, _ = make_demo_frame(0)
+    params = ("model:=untrained", "device:=cpu", "input_width:=16", "input_height:=12", "flip_test:=false")
     args = [str(Path(sys.executable).with_name("depthpose_node")), "--ros-args", "--params-file",
-            str(REPO / "config" / "depthpose.yaml"), "-p", "device:=cpu", "-p", "input_width:=16", "-p",
-            "input_height:=12", "-p", "flip_test:=false"]  # fmt: skip
+            str(REPO / "config" / "depthpose.yaml"), *(a for p in params for a in ("-p", p))]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     context = Context()
     rclpy.init(context=context)

@@ -49,10 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="run on a generated operating-room depth frame; print skeletons, write overlay")
+    p = sub.add_parser("demo", help="the shipped demo weights on a synthetic operating-room sequence: skeletons, "
+                       "tracking ids, PCK, contact sheet")  # fmt: skip
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder (default: demo_out)")
-    p.add_argument("--model", type=Path, help="project checkpoint (default: the embedded default)")
+    weights = p.add_mutually_exclusive_group()
+    weights.add_argument("--model", type=Path, help="checkpoint (default: the shipped demo weights)")
+    weights.add_argument("--untrained", action="store_true", help="random weights, to compare")
     p.add_argument("--seed", type=int, default=0, help="scene seed")
+    p.add_argument("--frames", type=int, default=12, help="frames of the sequence")
+    p.add_argument("--mvor", type=Path, help="camma_mvor_2018.json for the synthetic world (default: "
+                   "$DEPTHPOSE_MVOR_DIR or ../shared/data/mvor; without it, procedural frames)")  # fmt: skip
     _add_runtime_options(p)
 
     p = sub.add_parser("infer", help="estimate poses on a depth image (.png 16-bit mm / 8-bit, or .npy)")
@@ -103,6 +109,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keypoint-score", type=float, default=0.35, help="keep keypoints scoring above this")
     p.add_argument("--min-keypoints", type=int, default=4, help="keep persons with at least this many keypoints")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+
+    p = sub.add_parser("train", help="train a model from a YAML config (config/train/*.yaml); torchrun for DDP")
+    p.add_argument("config", type=Path, help="training config (every key documented in config/train/)")
+    p.add_argument("--out-dir", help="override the config's out_dir")
+    p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pth")
+    p.add_argument("--iterations", type=int, help="override optim.iterations")
+
+    p = sub.add_parser("eval", help="run checkpoints on a labelled dataset: MVOR PCK table, COCO results, plot")
+    p.add_argument("data", type=Path, help="COCO-style labels in MVOR's schema (synthetic, MVOR, pseudo labels)")
+    p.add_argument("--model", "--compare", dest="model", action="append", required=True, metavar="[NAME=]CKPT",
+                   help="checkpoint to evaluate ('untrained': random weights); repeat to compare models side by "
+                        "side, like the paper's Table 1")  # fmt: skip
+    p.add_argument("--images-root", type=Path, help="folder of the images (default: the label file's folder)")
+    p.add_argument("--mvor-layout", action="store_true", help="labels name MVOR colour images: read the depth")
+    p.add_argument("--model-name", help="architecture of plain state dicts (e.g. depthpose)")
+    p.add_argument("--lowres", type=_size, help="low resolution of plain state dicts or untrained models")
+    p.add_argument("--out", type=Path, default=Path("eval_out"), help="results JSON, table and plot folder")
+    p.add_argument("--limit", type=int, help="only the first N images")
+    p.add_argument("--batch", type=int, default=8, help="frames per forward pass")
+    _add_runtime_options(p)
     return parser
 
 
@@ -134,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "eval-results":
         return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
+    if args.command == "train":
+        return commands.train(args.config, out_dir=args.out_dir, resume=args.resume, iterations=args.iterations)
     if args.command == "pseudo-label":
         return commands.pseudo_label(
             args.root, backend=args.backend, weights=args.weights, results=args.results, images=args.images,
@@ -152,7 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ERROR: {err}")
         return 1
     if args.command == "demo":
-        return commands.demo(args.out, runtime, model=args.model, seed=args.seed)
+        return commands.demo(args.out, runtime, model=args.model, untrained=args.untrained, seed=args.seed,
+                             frames=args.frames, mvor=args.mvor)  # fmt: skip
+    if args.command == "eval":
+        return commands.evaluate(
+            args.data, args.model, runtime, images_root=args.images_root, mvor_layout=args.mvor_layout,
+            model_name=args.model_name, lowres=args.lowres, out=args.out, limit=args.limit, batch=args.batch,
+        )  # fmt: skip
     preprocessing = None
     if any(v is not None for v in (args.lowres, args.near_mm, args.far_mm)):
         size = args.lowres or (64, 48)

@@ -21,14 +21,14 @@ if TYPE_CHECKING:
     from depthpose_core.inference import PoseEstimator
     from depthpose_core.preprocess import Preprocessing
 
-__all__ = ["demo", "eval_results", "format_people", "infer", "pseudo_label", "read_depth", "synth"]
+__all__ = ["demo", "eval_results", "evaluate", "format_people", "infer", "pseudo_label", "read_depth", "synth",
+           "train"]
 
 logger = logging.getLogger(__name__)
 
 _UNTRAINED_BANNER = (
     "WARNING: no trained weights are loaded. This runs a RANDOMLY INITIALISED network, so the skeletons below\n"
-    "         are meaningless (usually none). Trained weights come with a later release; pass --model CKPT to use\n"
-    "         your own checkpoint."
+    "         are meaningless (usually none). Pass --model CKPT to use a checkpoint."
 )
 
 
@@ -101,31 +101,11 @@ def _describe(estimator: PoseEstimator) -> str:
             f"input reduced to {w}x{h} at ingress; depth {pre.near_mm:.0f}-{pre.far_mm:.0f} mm -> [0, 1]")  # fmt: skip
 
 
-def _decoder_check(estimator: PoseEstimator, truth: np.ndarray, lowres: np.ndarray, overlay: Path) -> None:
-    """Decode maps rendered from the scene's true skeletons (not the network's) and score them: shows the
-    decoder, the output frame and the evaluator at work while no trained weights exist."""
-    from depthpose_core.eval import evaluate, format_table, mvor_ground_truth
-    from depthpose_core.targets import render_maps
-    from depthpose_core.viz import draw_overlay
-
-    frame = estimator.preprocessing.decode_frame
-    paf, heat = render_maps(truth, estimator.map_size, frame)
-    [people] = estimator.decode_maps(paf[None], heat[None], [frame])
-    result = evaluate(mvor_ground_truth([truth], frame), [p.to_coco_result(0) for p in people])
-    print(f"\ndecoder check: maps rendered from the scene's {len(truth)} true skeletons (NOT the network's output) "
-          f"decode to {len(people)} people; MVOR PCK@0.2 against the truth:")  # fmt: skip
-    print(format_table({f"decoder ({estimator.decoder_mode})": result}))
-    overlay.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(overlay), draw_overlay(lowres, people)):
-        raise InputError(f"could not write overlay image {overlay}")
-    print(f"wrote {overlay} (decoder check skeletons on the low-resolution image)")
-
-
 def _estimator(
     runtime: RuntimeConfig, model: Path | None, model_name: str | None = None,
     preprocessing: Preprocessing | None = None,
 ) -> PoseEstimator:  # fmt: skip
-    """A checkpoint's estimator, or the untrained default (announced) when there is no checkpoint."""
+    """A checkpoint's estimator, or the untrained network (announced) when there is no checkpoint."""
     from depthpose_core.inference import PoseEstimator
 
     if model is None:
@@ -136,25 +116,96 @@ def _estimator(
     )
 
 
-def demo(out_dir: Path, runtime: RuntimeConfig, *, model: Path | None = None, seed: int = 0) -> int:
-    """The main job on an embedded default: a generated operating-room depth frame -> skeletons + overlay."""
-    from depthpose_core.demo_scene import make_demo_frame
+def _demo_scenes(seed: int, frames: int, mvor: Path | None) -> tuple[list[np.ndarray], dict, str]:
+    """Depth frames with their ground truth (MVOR schema): a synthetic sequence through MVOR's first camera, or,
+    without MVOR's file, independent procedural frames."""
+    from depthpose_core.synth import World, load_mvor_geometry, render_frame
+    from depthpose_core.synth.dataset import annotation, image_entry, label_file
 
     try:
-        estimator = _estimator(runtime, model)
+        geometry = load_mvor_geometry(mvor)
+    except DepthPoseError as err:
+        from depthpose_core.demo_scene import make_demo_frame
+        from depthpose_core.eval import mvor_ground_truth
+
+        print(f"note: {err}\nnote: using procedural frames instead of the synthetic world")
+        scenes = [make_demo_frame(seed + k) for k in range(frames)]
+        return [d for d, _ in scenes], mvor_ground_truth([t for _, t in scenes]), "procedural operating-room frames"
+    world, rng = World(geometry, seed), np.random.default_rng(seed)
+    depths, images, anns = [], [], []
+    for k in range(frames):
+        frame = render_frame(world, geometry.cameras[0], 2.0 + 0.4 * k, rng)
+        depths.append(frame.depth)
+        images.append(image_entry(frame, k, f"frame{k:02d}", 0, 1, k, round((2.0 + 0.4 * k) * 1e9)))
+        anns += [annotation(label, len(anns) + 1, k) for label in frame.people]
+    source = f"a synthetic operating-room sequence (MVOR camera 1, {len(world.actors)} clinicians, 2.5 Hz)"
+    return depths, label_file(images, anns, {"description": "depthpose demo"}), source
+
+
+def demo(out_dir: Path, runtime: RuntimeConfig, *, model: Path | None = None, untrained: bool = False,
+         seed: int = 0, frames: int = 12, mvor: Path | None = None) -> int:  # fmt: skip
+    """The main job on the embedded default: the shipped demo weights on a synthetic operating-room sequence;
+    prints skeletons with tracking ids and the MVOR PCK against the scene's truth, writes a contact sheet."""
+    from depthpose_core.eval import evaluate, format_table
+    from depthpose_core.tracking import SkeletonTracker
+    from depthpose_core.weights import demo_weights
+
+    try:
+        estimator = _estimator(runtime, None if untrained else (model or demo_weights()))
+        if not untrained and model is None:
+            print("weights: the shipped demo model, trained on SYNTHETIC data only (see depthpose_core/weights/"
+                  "MODEL_CARD.md); not a model for real operating rooms")  # fmt: skip
         print(_describe(estimator))
-        depth, truth = make_demo_frame(seed)
-        print(f"frame: generated operating-room depth, {depth.shape[1]}x{depth.shape[0]} uint16 mm, seed {seed}, "
-              f"{len(truth)} people in the scene")  # fmt: skip
-        people, lowres, timing = _timed_estimate(estimator, depth)
-        print(f"ingress {timing['ingress_ms']:.1f} ms, network + decoding {timing['network_and_decode_ms']:.0f} ms")
-        print(format_people(people))
-        _write_outputs(people, lowres, out_dir / "demo_results.json", out_dir / "demo_overlay.png", seed)
-        _decoder_check(estimator, truth, lowres, out_dir / "demo_decoder_check.png")
+        depths, gt, source = _demo_scenes(seed, frames, mvor)
+        print(f"input: {source}, {len(depths)} frames of 640x480 uint16 mm")
+        t0 = time.perf_counter()
+        lowres = [estimator.to_lowres(d) for d in depths]
+        people = estimator.estimate_lowres(lowres, [(d.shape[1], d.shape[0]) for d in depths])
+        seconds = time.perf_counter() - t0
+        tracker = SkeletonTracker()
+        results, tiles = [], []
+        for k, (img, found) in enumerate(zip(gt["images"], people)):
+            ids = tracker.update(found, 0.4 * k)
+            print(f"frame {k:2d}: {len(found)} people, ids {ids}, "
+                  f"{sum(p.num_parts for p in found)} joints")  # fmt: skip
+            results += [p.to_coco_result(img["id"]) for p in found]
+            tiles.append(_tile(lowres[k], found, ids, k))
+        print(f"{len(depths)} frames in {seconds:.2f} s ({len(depths) / seconds:.1f} frames/s, one batch, "
+              f"{estimator.info.device})")  # fmt: skip
+        print(format_people(people[-1]).replace("people found", "people found in the last frame", 1))
+        pck = evaluate(gt, results)
+        print(f"\nMVOR PCK@0.2 against the scene's truth ({pck.num_persons} labelled persons):")
+        print(format_table({estimator.info.name + (" (untrained)" if untrained else ""): pck}))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "demo_results.json").write_text(json.dumps(results))
+        (out_dir / "demo_ground_truth.json").write_text(json.dumps(gt))
+        sheet = _contact_sheet(tiles)
+        if not cv2.imwrite(str(out_dir / "demo_sheet.png"), sheet):
+            raise InputError(f"could not write {out_dir / 'demo_sheet.png'}")
+        print(f"wrote {out_dir}/demo_sheet.png (the low-resolution frames enlarged, with skeletons and ids), "
+              "demo_results.json, demo_ground_truth.json")  # fmt: skip
     except DepthPoseError as err:
         print(f"ERROR: {err}")
         return 1
     return 0
+
+
+def _tile(lowres: np.ndarray, people: Sequence[Skeleton], ids: Sequence[int], index: int) -> np.ndarray:
+    from depthpose_core.viz import draw_overlay
+
+    image = draw_overlay(lowres, people, scale=4, ids=ids)
+    cv2.putText(image, f"{index}", (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+    return image
+
+
+def _contact_sheet(tiles: list[np.ndarray], columns: int = 4) -> np.ndarray:
+    h, w, _ = tiles[0].shape
+    rows = -(-len(tiles) // columns)
+    sheet = np.zeros((rows * h, columns * w, 3), np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        sheet[r * h : (r + 1) * h, c * w : (c + 1) * w] = tile
+    return sheet
 
 
 def infer(
@@ -260,3 +311,93 @@ def pseudo_label(
         print(f"note: the results file has detections for {len(unmatched)} image(s) that are not among the frames")
     print(f"wrote {out} ({summary.kept} labelled persons in {len(data['images'])} depth frames)")
     return 0
+
+
+def train(config_path: Path, *, out_dir: str | None, resume: bool, iterations: int | None) -> int:
+    """Train from a YAML config (one process, or one of torchrun's)."""
+    from dataclasses import replace
+
+    from depthpose_core.train import Trainer, load_train_config
+
+    try:
+        config = load_train_config(config_path, out_dir=out_dir)
+        if iterations is not None:
+            config = replace(config, optim=replace(config.optim, iterations=iterations))
+        trainer = Trainer(config, resume=resume)
+        if trainer.main:
+            from depthpose_core.models import count_parameters
+
+            print(f"training {config.model.name} {config.model.kwargs or ''} ({count_parameters(trainer.model):,} "
+                  f"parameters) on {len(trainer.dataset)} samples, {trainer.world} process(es), device "
+                  f"{trainer.device}, {config.precision}; from iteration {trainer.iteration} to "
+                  f"{config.optim.iterations}; output {config.out_dir}")  # fmt: skip
+        history = trainer.train()
+    except (DepthPoseError, FloatingPointError) as err:
+        print(f"ERROR: {err}")
+        return 1
+    if trainer.main and history:
+        last = history[-1]
+        print(f"done: iteration {last['iteration']}, loss {last['loss']:.4g}; best validation PCK "
+              f"{trainer.best_pck:.1f}; checkpoints and curves.png in {config.out_dir}")  # fmt: skip
+    return 0
+
+
+def evaluate(
+    data: Path, models: list[str], runtime: RuntimeConfig, *, images_root: Path | None, mvor_layout: bool,
+    model_name: str | None, lowres: tuple[int, int] | None, out: Path, limit: int | None, batch: int,
+) -> int:  # fmt: skip
+    """Evaluate one or more checkpoints on a labelled dataset; print the table (side by side with --model
+    repeated), write per-model COCO results, the table as JSON, and a bar plot."""
+    from depthpose_core.data.mvor import depth_file_name
+    from depthpose_core.eval.pck import format_table
+    from depthpose_core.eval.runner import run_dataset
+    from depthpose_core.preprocess import Preprocessing
+
+    results = {}
+    try:
+        for spec in models:
+            name, _, path = spec.rpartition("=")
+            pre = Preprocessing(lowres_size=lowres, model_size=lowres) if lowres else None
+            if path == "untrained":
+                estimator = _estimator(runtime, None, model_name, pre)
+            else:
+                estimator = _estimator(runtime, Path(path), model_name, pre)
+            label = name or (path if path == "untrained" else Path(path).stem)
+            print(f"{label}: {_describe(estimator)}")
+            run = run_dataset(estimator, data, images_root, file_name=depth_file_name if mvor_layout else None,
+                              batch_size=batch, limit=limit)  # fmt: skip
+            print(f"{label}: {run.frames} frames in {run.seconds:.1f} s ({run.frames_per_second:.2f} frames/s)")
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{label}_results.json").write_text(json.dumps(run.results))
+            results[label] = run.pck
+    except DepthPoseError as err:
+        print(f"ERROR: {err}")
+        return 1
+    table = format_table(results)
+    print(f"MVOR PCK@0.2 on {data} ({next(iter(results.values())).num_persons} persons)")
+    print(table)
+    (out / "pck_table.txt").write_text(table + "\n")
+    (out / "pck.json").write_text(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=1))
+    _bar_plot(results, out / "pck.png")
+    print(f"wrote {out}/pck_table.txt, pck.json, pck.png and the COCO results")
+    return 0
+
+
+def _bar_plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(next(iter(results.values())).groups)
+    width = 0.8 / len(results)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for i, (label, result) in enumerate(results.items()):
+        ax.bar(np.arange(len(groups)) + i * width, [result.groups[g] for g in groups], width, label=label)
+    ax.set_xticks(np.arange(len(groups)) + width * (len(results) - 1) / 2, groups)
+    ax.set(ylabel="PCK@0.2 (%)", ylim=(0, 100), title="MVOR PCK")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

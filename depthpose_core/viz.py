@@ -16,7 +16,8 @@ __all__ = ["draw_overlay"]
 _PALETTE = ((0, 0, 255), (0, 200, 0), (255, 64, 0), (0, 200, 255), (255, 0, 200), (200, 200, 0), (128, 0, 255))
 
 
-def draw_overlay(lowres: np.ndarray, people: Sequence[Skeleton], *, scale: int = 8) -> np.ndarray:
+def draw_overlay(lowres: np.ndarray, people: Sequence[Skeleton], *, scale: int = 8,
+                 ids: Sequence[int] | None = None) -> np.ndarray:  # fmt: skip
     """Draw skeletons over a low-resolution depth image.
 
     The image is the low-resolution array enlarged by pixel replication (``scale`` x ``scale`` blocks of one
@@ -27,6 +28,7 @@ def draw_overlay(lowres: np.ndarray, people: Sequence[Skeleton], *, scale: int =
         lowres: (h, w) float32 normalised depth in [0, 1] (the network input).
         people: skeletons in any pixel frame covering the same field of view (each carries its frame size).
         scale: integer enlargement factor (1 keeps the image at the low resolution).
+        ids: per person a track id that picks its colour (so a person keeps it across frames); None = list order.
 
     Returns:
         (h * scale, w * scale, 3) uint8 BGR image.
@@ -41,7 +43,7 @@ def draw_overlay(lowres: np.ndarray, people: Sequence[Skeleton], *, scale: int =
     h, w = image.shape[:2]
     thickness = max(1, scale // 4)
     for i, person in enumerate(people):
-        colour = _PALETTE[i % len(_PALETTE)]
+        colour = _PALETTE[(ids[i] if ids is not None else i) % len(_PALETTE)]
         pts = person.rescaled((w, h)).keypoints
         present = ~np.isnan(pts[:, 0])
         for a, b in LIMBS:

@@ -38,6 +38,7 @@ from depthpose_core.inference import PoseEstimator
 from depthpose_core.preprocess import Preprocessing
 from depthpose_core.tracking import SkeletonTracker
 from depthpose_core.viz import draw_overlay
+from depthpose_core.weights import demo_weights
 from depthpose_ros import diagnostics
 from depthpose_ros.conversions import ImageError, bgr_image, image_to_depth, skeleton_markers, skeletons_to_msg
 from depthpose_ros.latest import LatestOnly
@@ -83,20 +84,21 @@ def make_estimator(values: dict[str, Any], runtime: RuntimeSettings) -> PoseEsti
                               "flip_test": runtime.flip_test, "decoder_mode": runtime.decoder_mode,
                               "decoder_params": runtime.decoder}  # fmt: skip
     model_name = values["model_name"] or None
-    if not values["model"]:
+    if values["model"] == "untrained":
         return PoseEstimator.untrained(model_name or "depthpose", Preprocessing().with_updates(**overrides), **kwargs)
-    ckpt = load_checkpoint(values["model"])
+    path = values["model"] or demo_weights()
+    ckpt = load_checkpoint(path)
     if not ckpt.is_plain:
         given = [k for k in ("input_width", "input_height", "depth_near_mm", "depth_far_mm") if values[k]]
         if given:
             raise DepthPoseError(
-                f"checkpoint {values['model']} records its input size and depth mapping ({ckpt.preprocessing}); "
+                f"checkpoint {path} records its input size and depth mapping ({ckpt.preprocessing}); "
                 f"leave {', '.join(given)} at 0 (they are for plain state dicts)"
             )
         return PoseEstimator.from_checkpoint(ckpt, model_name=model_name, **kwargs)
     if not size[0]:
         raise DepthPoseError(
-            f"checkpoint {values['model']} is a plain state dict: set input_width and input_height to the low "
+            f"checkpoint {path} is a plain state dict: set input_width and input_height to the low "
             "resolution it was trained for (e.g. 64 and 48), and model_name"
         )
     return PoseEstimator.from_checkpoint(
@@ -143,6 +145,9 @@ class DepthPoseNode(Node):
         if not info.trained:
             self.get_logger().warning("no trained weights: the network is randomly initialised, skeletons are "
                                       "meaningless (set the 'model' parameter to a checkpoint)")  # fmt: skip
+        elif not self._values["model"]:
+            self.get_logger().warning("running the shipped demo weights, trained on SYNTHETIC data only: set the "
+                                      "'model' parameter to a model trained on your recordings")  # fmt: skip
         self._tracker = SkeletonTracker(self._runtime.tracker)
         self._max_input_pixels = self._runtime.max_input_pixels
         self._stats = FrameStats()

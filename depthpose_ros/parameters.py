@@ -60,8 +60,9 @@ _TRACKER = TrackerParams()
 #: Every parameter of the node, in the order of ``config/depthpose.yaml``.
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("model", "", "Checkpoint file: a project checkpoint (carries its input size and depth mapping) or "
-              "the authors' plain state dict (then set model_name and input_width/height). Empty: randomly "
-              "initialised weights, for pipeline checks only (skeletons are meaningless).", read_only=True),
+              "the authors' plain state dict (then set model_name and input_width/height). Empty: the shipped "
+              "demo weights (trained on synthetic data only). 'untrained': random weights, for pipeline checks "
+              "only (skeletons are meaningless).", read_only=True),
     ParamSpec("model_name", "", "Architecture of a plain state dict, e.g. depthpose. Empty: from the checkpoint "
               "(depthpose for the untrained network).", read_only=True),
     ParamSpec("input_width", 0, "Low-resolution width in pixels the frame is reduced to at ingress, for a plain "

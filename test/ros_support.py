@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 NODE_SCRIPT = Path(sys.executable).with_name("depthpose_node")
 
 #: A small input keeps the full DepthPose network cheap on the CPU: 16x12 low resolution.
-TINY_PARAMS: dict[str, Any] = {"device": "cpu", "input_width": 16, "input_height": 12, "flip_test": False}
+TINY_PARAMS: dict[str, Any] = {"model": "untrained", "device": "cpu", "input_width": 16, "input_height": 12,
+                               "flip_test": False}  # fmt: skip
 
 
 @contextmanager

@@ -39,11 +39,14 @@ class TargetConfig:
         output_stride: model input pixels per output map cell (1 for DepthPose, 8 for RTPose).
         sr_factor: the SR image's size over the low resolution (8 for DepthPose's x8 block); 0 = no SR target.
         paf_width: PAF half width, output cells.
+        sigma_640: heatmap Gaussian standard deviation in pixels of a 640-pixel-wide frame (scaled with the
+            frame's width).
     """
 
     output_stride: int = 1
     sr_factor: int = 8
     paf_width: float = 1.0
+    sigma_640: float = HEATMAP_SIGMA_640
 
 
 def channel_mask(labelled_joints: np.ndarray) -> np.ndarray:
@@ -122,7 +125,7 @@ class PoseDataset(Dataset):
             lw, lh = self.pre.lowres_size
             sr = to_lowres(depth, self.pre.with_updates(lowres_size=(lw * f, lh * f)))
             sample["sr"] = torch.from_numpy(sr[None])
-        sigma = HEATMAP_SIGMA_640 * w / 640.0
+        sigma = self.targets.sigma_640 * w / 640.0
         paf, heat = render_maps(people, self.map_size, (w, h), sigma=sigma, paf_width=self.targets.paf_width)
         mask = np.ones((NUM_PAFS + NUM_HEATMAPS, *heat.shape[1:]), dtype=np.float32)
         mask *= channel_mask(record.labelled_joints)[:, None, None]

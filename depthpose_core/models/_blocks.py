@@ -34,6 +34,7 @@ __all__ = [
     "add_stage_branches",
     "check_depth_batch",
     "conv",
+    "init_background_prior_",
     "init_normal_",
     "run_stages",
     "scale_sr_stages",
@@ -289,6 +290,19 @@ def add_stage_branches(
         paf_name, heat_name = _branch_names(stage)
         model.add_module(paf_name, _branch(cfg, c_in, NUM_PAFS))
         model.add_module(heat_name, _branch(cfg, c_in, NUM_HEATMAPS))
+
+
+def init_background_prior_(model: nn.Module, num_stages: int) -> None:
+    """Start every stage's background heatmap (channel 18) at 1, the value it has almost everywhere.
+
+    With zero biases the network would first spend many steps learning that constant (an adaptive optimiser
+    moves a bias by about the learning rate per step) before the joint peaks, a small part of the loss, get any
+    attention.
+    """
+    for stage in range(1, num_stages + 1):
+        last = getattr(model, _branch_names(stage)[1])[-1]
+        with torch.no_grad():
+            last.bias[NUM_HEATMAPS - 1] = 1.0
 
 
 def run_stages(

@@ -16,6 +16,7 @@ from depthpose_core.models._blocks import (
     add_stage_branches,
     check_depth_batch,
     conv,
+    init_background_prior_,
     init_normal_,
     run_stages,
     scale_sr_stages,
@@ -66,6 +67,7 @@ class DepthPose(SRBlock):
         refine_in = NUM_PAFS + NUM_HEATMAPS + scaled(FRONT_CHANNELS, width) + 2 * taps
         add_stage_branches(self, num_stages=_NUM_STAGES, refine_in_channels=refine_in, width=width)
         init_normal_(self)
+        init_background_prior_(self, _NUM_STAGES)
         self.reset_sr_parameters()
 
     def sr_layers(self) -> Iterator[tuple[nn.Conv2d, bool]]:

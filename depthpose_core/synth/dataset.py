@@ -33,7 +33,7 @@ from depthpose_core.synth.frames import PersonLabel, SynthFrame, render_frame
 from depthpose_core.synth.mvor import MVORGeometry
 from depthpose_core.synth.world import World, WorldParams, jittered_camera
 
-__all__ = ["BASE_STAMP_NS", "SynthConfig", "SynthSummary", "write_dataset"]
+__all__ = ["BASE_STAMP_NS", "SynthConfig", "SynthSummary", "annotation", "image_entry", "label_file", "write_dataset"]
 
 #: Time stamp of frame 0 of sequence 0 (2026-01-01T00:00:00Z); sequence s starts 1000 s * s later.
 BASE_STAMP_NS = 1_767_225_600 * 1_000_000_000
@@ -99,7 +99,8 @@ def _flat(points: np.ndarray) -> list[float]:
     return [round(float(v), 2) for v in points.reshape(-1)]
 
 
-def _annotation(label: PersonLabel, ann_id: int, image_id: int) -> dict:
+def annotation(label: PersonLabel, ann_id: int, image_id: int) -> dict:
+    """The COCO-style annotation of one person label (MVOR schema plus ``keypoints18``)."""
     mvor10 = label.mvor10()
     x, y, w, h = label.bbox
     return {
@@ -110,12 +111,25 @@ def _annotation(label: PersonLabel, ann_id: int, image_id: int) -> dict:
     }  # fmt: skip
 
 
-def _image(frame: SynthFrame, image_id: int, file_name: str, seq: int, cam_id: int, index: int, stamp: int) -> dict:
+def image_entry(frame: SynthFrame, image_id: int, file_name: str, seq: int, cam_id: int, index: int,
+                stamp: int) -> dict:  # fmt: skip
+    """The COCO-style image entry of a frame (with its camera's intrinsics and pose)."""
     cam = frame.camera
     return {
         "id": image_id, "file_name": file_name, "width": cam.width, "height": cam.height, "seq_id": seq,
         "cam_id": cam_id, "frame_index": index, "stamp_ns": stamp, "t": round(frame.t, 6),
         "camera": {"name": cam.name, "k": cam.k, "cam_to_room": [float(v) for v in cam.cam_to_room.reshape(-1)]},
+    }  # fmt: skip
+
+
+def label_file(images: list[dict], annotations: list[dict], info: dict) -> dict:
+    """A whole COCO-style label file in MVOR's schema (with the 18 network joints' names)."""
+    return {
+        "info": info,
+        "categories": [{"id": 1, "name": "person", "supercategory": "person", "keypoints": list(MVOR10_NAMES),
+                        "keypoints18": list(NET_JOINTS)}],
+        "images": images,
+        "annotations": annotations,
     }  # fmt: skip
 
 
@@ -160,9 +174,9 @@ def write_dataset(out_dir: str | os.PathLike[str], geometry: MVORGeometry, confi
                     if not cv2.imwrite(str(path), frame.depth):
                         raise DepthPoseError(f"could not write {path}")
                     image_id = len(images) + 1
-                    images.append(_image(frame, image_id, name, seq, cam_id, index, stamp))
+                    images.append(image_entry(frame, image_id, name, seq, cam_id, index, stamp))
                     for label in frame.people:
-                        annotations.append(_annotation(label, len(annotations) + 1, image_id))
+                        annotations.append(annotation(label, len(annotations) + 1, image_id))
                     if bag is not None:
                         bag.write_frame(cam_id, camera, frame.depth, stamp)
                     bar.update(1)
@@ -171,15 +185,10 @@ def write_dataset(out_dir: str | os.PathLike[str], geometry: MVORGeometry, confi
                 bag.__exit__(None, None, None)
     bar.close()
     seconds = time.perf_counter() - start
-    data = {
-        "info": {"description": "depthpose synthetic operating-room depth", "generator": "depthpose synth",
-                 "config": asdict(config), "mvor_source": "camma_mvor_2018.json (3D poses and cameras)",
-                 "frame_size": [geometry.cameras[0].width, geometry.cameras[0].height]},
-        "categories": [{"id": 1, "name": "person", "supercategory": "person", "keypoints": list(MVOR10_NAMES),
-                        "keypoints18": list(NET_JOINTS)}],
-        "images": images,
-        "annotations": annotations,
-    }  # fmt: skip
+    info = {"description": "depthpose synthetic operating-room depth", "generator": "depthpose synth",
+            "config": asdict(config), "mvor_source": "camma_mvor_2018.json (3D poses and cameras)",
+            "frame_size": [geometry.cameras[0].width, geometry.cameras[0].height]}  # fmt: skip
+    data = label_file(images, annotations, info)
     ann_path = out / "annotations.json"
     ann_path.write_text(json.dumps(data))
     labelled = sum(1 for a in annotations if not a["only_bbox"])

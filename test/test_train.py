@@ -1,0 +1,174 @@
+"""Training: configs, losses, RTPose COCO initialisation, learning on a small synthetic set, exact resume, DDP with
+torchrun on the CPU (gloo), and `depthpose eval` comparing models."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from depthpose_core.checkpoint import load_checkpoint
+from depthpose_core.cli import main
+from depthpose_core.errors import DepthPoseError
+from depthpose_core.eval.runner import run_dataset
+from depthpose_core.inference import PoseEstimator
+from depthpose_core.models import build_model
+from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+from depthpose_core.train import Trainer, init_from_rtpose_coco, load_train_config, pose_loss, sr_loss
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory: pytest.TempPathFactory, mvor_dir: Path) -> Path:
+    """A small synthetic set (1-2 people per frame) and a config that trains a tiny DepthPose on it: width 0.125
+    at 32x24 with wide heatmap Gaussians, so that a few hundred CPU steps show learning."""
+    root = tmp_path_factory.mktemp("train")
+    geometry = load_mvor_geometry(mvor_dir / "camma_mvor_2018.json")
+    world = WorldParams(min_people=1, max_people=2)
+    write_dataset(root / "train", geometry, SynthConfig(sequences=4, frames=1, cameras=(1, 2), seed=5,
+                                                        world=world), progress=False)  # fmt: skip
+    (root / "cfg.yaml").write_text(
+        "model: {name: depthpose, kwargs: {width: 0.125}, lowres: [32, 24]}\n"
+        "data: {train: train/annotations.json, val: train/annotations.json, val_images: 8, workers: 0,"
+        " augment: null, heatmap_sigma: 14.0}\n"
+        "optim: {optimizer: adam, lr: 0.001, iterations: 320, lr_steps: [1000], batch_size: 4, warmup: 10}\n"
+        "loss: {pose: 1.0, sr: 1.0}\n"
+        "precision: bf16\nchannels_last: true\nval_every: 160\ncheckpoint_every: 160\nlog_every: 10\n"
+        "device: cpu\n"
+    )
+    return root
+
+
+def test_shipped_configs_load_and_keep_the_paper_defaults() -> None:
+    paper = load_train_config(REPO / "config/train/depthpose_64x48.yaml")
+    o = paper.optim
+    assert (o.optimizer, o.lr, o.momentum, o.iterations, o.lr_steps, o.gamma, o.batch_size) == (
+        "sgd", 0.001, 0.9, 32000, (12000,), 0.1, 12)
+    assert (paper.loss.pose, paper.loss.sr) == (1.0, 1.0) and paper.model.lowres == (64, 48)
+    names = {p.stem: load_train_config(p) for p in (REPO / "config/train").glob("*.yaml")}
+    assert names["depthpose_80x60"].model.lowres == (80, 60) and names["depthpose_80x60"].optim.lr == 0.001
+    assert names["rtpose_640x480"].model.name == "rtpose_1ch" and names["rtpose_640x480"].loss.sr == 0
+    assert names["rtpose_lr64x48_upsampled"].model.model_size == (640, 480)
+    assert names["sr_64x48"].loss.pose == 0 and names["sr_rtpose_64x48"].model.freeze == ("sr.",)
+
+
+def test_config_errors_name_the_problem(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("optim: {learning_rate: 0.1}\n")
+    with pytest.raises(DepthPoseError, match="unknown keys \\['learning_rate'\\]"):
+        load_train_config(tmp_path / "bad.yaml")
+    (tmp_path / "loop.yaml").write_text("base: loop.yaml\n")
+    with pytest.raises(DepthPoseError, match="nest too deep"):
+        load_train_config(tmp_path / "loop.yaml")
+
+
+def test_losses_are_masked_euclidean_sums_per_sample() -> None:
+    paf, heat = torch.zeros(2, 38, 4, 4), torch.zeros(2, 19, 4, 4)
+    out = [(torch.ones(2, 38, 4, 4), torch.ones(2, 19, 4, 4))] * 3
+    mask = torch.ones(2, 57, 4, 4)
+    assert pose_loss(out, paf, heat, mask) == pytest.approx(3 * 57 * 16 * 2 / (2 * 2))
+    mask[:, :, :2] = 0  # half the cells masked out: no gradient from them
+    assert pose_loss(out, paf, heat, mask) == pytest.approx(3 * 57 * 8 * 2 / (2 * 2))
+    assert sr_loss(torch.full((2, 1, 8, 8), 0.5), torch.zeros(2, 1, 8, 8)) == pytest.approx(0.25 * 64 * 2 / 4)
+
+
+def test_rtpose_coco_initialisation_copies_and_adapts(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    coco = build_model("rtpose_1ch").state_dict()
+    coco["model0.0.weight"] = torch.randn(64, 3, 3, 3)  # the colour network's first conv
+    torch.save(coco, tmp_path / "rtpose_coco.pth")
+    depthpose = build_model("depthpose")
+    counts = init_from_rtpose_coco(depthpose, tmp_path / "rtpose_coco.pth")
+    state = depthpose.state_dict()
+    assert torch.equal(state["model1_1.0.weight"], coco["model1_1.0.weight"])  # same shape: copied
+    assert torch.equal(state["model3_2.0.weight"][:, :185], coco["model3_2.0.weight"])  # 185 -> 249 channels
+    extra = state["model3_2.0.weight"][:, 185:]
+    noise = 0.05 * coco["model3_2.0.weight"].std()
+    assert torch.allclose(extra, coco["model3_2.0.weight"][:, 57:121] * 0.5, atol=noise)
+    assert state["model0.0.weight"].shape == (64, 64, 3, 3)
+    assert counts["adapted"] == 1 + 6 and counts["kept"] > 0  # front conv, 3 stages x 2 branches; SR kept
+    rtpose = build_model("rtpose_1ch")
+    init_from_rtpose_coco(rtpose, tmp_path / "rtpose_coco.pth")
+    assert torch.allclose(rtpose.state_dict()["model0.0.weight"], coco["model0.0.weight"].sum(1, keepdim=True))
+    with pytest.raises(DepthPoseError, match="full-width"):
+        init_from_rtpose_coco(build_model("depthpose", width=0.5), tmp_path / "rtpose_coco.pth")
+
+
+def test_training_learns_on_a_small_synthetic_set(tiny_set: Path) -> None:
+    config = load_train_config(tiny_set / "cfg.yaml", out_dir=str(tiny_set / "run"))
+    trainer = Trainer(config, progress=False)
+    before = run_dataset(trainer.estimator(), tiny_set / "train/annotations.json", progress=False).pck
+    history = trainer.train()
+    after = run_dataset(trainer.estimator(), tiny_set / "train/annotations.json", progress=False).pck
+    first, last = history[0]["loss_pose"], history[-1]["loss_pose"]
+    assert last < 0.85 * first  # the pose loss falls
+    assert history[-1]["loss_sr"] < 0.3 * history[0]["loss_sr"]  # and so does the SR loss
+    assert after.groups["Average"] > before.groups["Average"] + 10.0, (before.groups, after.groups)
+    # The files a run leaves: inference checkpoints with their metadata, logs, curves.
+    ckpt = load_checkpoint(tiny_set / "run" / "model_final.pth")
+    assert ckpt.model_name == "depthpose" and ckpt.model_kwargs == {"width": 0.125}
+    assert ckpt.preprocessing.lowres_size == (32, 24) and ckpt.meta["iteration"] == 320
+    assert (tiny_set / "run" / "curves.png").stat().st_size > 1000
+    rows = list(csv.DictReader((tiny_set / "run" / "log.csv").open()))
+    assert [int(r["iteration"]) for r in rows][-1] == 320
+    assert any(r["val_pck_average"] != "nan" for r in rows)
+    assert list((tiny_set / "run" / "tensorboard").iterdir())
+    est = PoseEstimator.from_checkpoint(tiny_set / "run" / "model_best.pth", device="cpu")
+    assert est.info.trained and est.preprocessing.lowres_size == (32, 24)
+
+
+def test_resume_continues_exactly(tiny_set: Path) -> None:
+    base = load_train_config(tiny_set / "cfg.yaml")
+    short = replace(base, optim=replace(base.optim, iterations=4), data=replace(base.data, val=None))
+    straight = Trainer(replace(short, out_dir=str(tiny_set / "straight")), progress=False)
+    straight.train()
+    half = Trainer(replace(short, out_dir=str(tiny_set / "halves"), optim=replace(short.optim, iterations=2)),
+                   progress=False)  # fmt: skip
+    half.train()
+    resumed = Trainer(replace(short, out_dir=str(tiny_set / "halves")), resume=True, progress=False)
+    assert resumed.iteration == 2
+    resumed.train()
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    assert resumed.optimizer.state_dict()["state"][0]["step"] == straight.optimizer.state_dict()["state"][0]["step"]
+
+
+def test_ddp_on_two_cpu_processes(tiny_set: Path) -> None:
+    out = tiny_set / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         str(REPO / "test" / "ddp_worker.py"), str(tiny_set / "cfg.yaml"), str(out)],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = [line.split() for line in proc.stdout.splitlines() if line.startswith("RANK")]
+    ranks = {int(line[1]): line for line in lines}
+    assert sorted(ranks) == [0, 1], proc.stdout[-2000:]
+    assert ranks[0][3] == ranks[1][3] == "3"  # both ranks stepped 3 times
+    assert ranks[0][5] == ranks[1][5]  # parameter checksums agree: gradients were averaged
+    assert ranks[0][7] != ranks[1][7]  # ... over different samples (each rank its shard)
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    assert [r["iteration"] for r in rows] == ["1", "2", "3"]  # only rank 0 wrote
+
+
+def test_eval_command_compares_models_side_by_side(tiny_set: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ckpt = tiny_set / "run" / "model_final.pth"
+    if not ckpt.exists():  # the learning test writes it; run standalone, train briefly here
+        config = load_train_config(tiny_set / "cfg.yaml", out_dir=str(tiny_set / "run"))
+        Trainer(replace(config, optim=replace(config.optim, iterations=2)), progress=False).train()
+    out = tiny_set / "eval"
+    code = main(["eval", str(tiny_set / "train/annotations.json"), "--model", f"trained={ckpt}",
+                 "--compare", "untrained", "--lowres", "32x24", "--no-flip", "--device", "cpu",
+                 "--out", str(out)])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    table = text[text.index("Method") :].splitlines()
+    assert table[2].startswith("trained") and table[3].startswith("untrained") and len(table[2].split()) == 7
+    assert (out / "pck.png").stat().st_size > 1000 and (out / "trained_results.json").is_file()
