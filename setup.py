@@ -13,6 +13,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["depthpose_core", "depthpose_core.*", "depthpose_ros", "depthpose_ros.*"]),
     package_data={"depthpose_core.weights": ["*.pth", "*.md"]},  # the shipped demo model and its card
+    # The message definitions, where ament would put them: offline replay registers them with rosbags.
+    data_files=[("share/depthpose_ros/msg", sorted(f"msg/{p.name}" for p in Path(__file__).parent.glob("msg/*.msg")))],
     # Any torch build >= 2.1 works (CUDA builds for GPUs); the setup script installs torch 2.14.1 + torchvision 0.29.1.
     install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8", "pyyaml>=6", "rosbags>=0.11",
                       "tqdm>=4.60"],
@@ -25,6 +27,10 @@ setup(
     # depthpose_node needs rclpy and the built messages: a ROS 2 install, or the PyPI wheels that
     # scripts/setup_env.sh installs (scripts/ros-requirements.txt) and builds the messages into.
     entry_points={
-        "console_scripts": ["depthpose = depthpose_core.cli:main", "depthpose_node = depthpose_ros.node:main"]
+        "console_scripts": [
+            "depthpose = depthpose_core.cli:main",
+            "depthpose_node = depthpose_ros.node:main",
+            "depthpose_replay_live = depthpose_ros.live_replay:main",
+        ]
     },
 )

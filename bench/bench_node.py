@@ -40,9 +40,10 @@ from rclpy.node import Node  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from depthpose_core.demo_scene import make_demo_frame  # noqa: E402
+from depthpose_core.messages import image_to_depth  # noqa: E402
 from depthpose_core.preprocess import Preprocessing, to_lowres  # noqa: E402
 from depthpose_core.skeleton import Skeleton  # noqa: E402
-from depthpose_ros.conversions import image_to_depth, skeletons_to_msg  # noqa: E402
+from depthpose_ros.conversions import skeletons_to_msg  # noqa: E402
 
 
 def _image(depth: np.ndarray, stamp_ns: int = 1) -> Image:

@@ -110,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-keypoints", type=int, default=4, help="keep persons with at least this many keypoints")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
 
+    p = sub.add_parser("replay", help="run a model over a rosbag2 of depth images: skeleton bag, PCK, results")
+    p.add_argument("bag", type=Path, help="input rosbag2 folder (sqlite3 or mcap)")
+    p.add_argument("--out", type=Path, required=True, help="output rosbag2 folder to create")
+    p.add_argument("--topic", action="append", help="depth image topic (repeat for several cameras; default: all)")
+    p.add_argument("--model", help="checkpoint (default: the shipped demo weights; 'untrained' for random ones)")
+    p.add_argument("--gt", type=Path, help="ground truth with stamp_ns/topic per image (e.g. depthpose synth's)")
+    p.add_argument("--debug-image", action="store_true", help="also write low-resolution overlay images")
+    p.add_argument("--results", type=Path, help="COCO results JSON (default: OUT_results.json)")
+    _add_runtime_options(p)
+
     p = sub.add_parser("train", help="train a model from a YAML config (config/train/*.yaml); torchrun for DDP")
     p.add_argument("config", type=Path, help="training config (every key documented in config/train/)")
     p.add_argument("--out-dir", help="override the config's out_dir")
@@ -182,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         return commands.demo(args.out, runtime, model=args.model, untrained=args.untrained, seed=args.seed,
                              frames=args.frames, mvor=args.mvor)  # fmt: skip
+    if args.command == "replay":
+        return commands.replay(args.bag, args.out, runtime, topics=args.topic, model=args.model, gt=args.gt,
+                               debug_image=args.debug_image, results=args.results)  # fmt: skip
     if args.command == "eval":
         return commands.evaluate(
             args.data, args.model, runtime, images_root=args.images_root, mvor_layout=args.mvor_layout,

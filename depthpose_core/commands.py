@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from depthpose_core.inference import PoseEstimator
     from depthpose_core.preprocess import Preprocessing
 
-__all__ = ["demo", "eval_results", "evaluate", "format_people", "infer", "pseudo_label", "read_depth", "synth",
-           "train"]
+__all__ = ["demo", "eval_results", "evaluate", "format_people", "infer", "pseudo_label", "read_depth", "replay",
+           "synth", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -401,3 +401,34 @@ def _bar_plot(results: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def replay(bag: Path, out: Path, runtime: RuntimeConfig, *, topics: list[str] | None, model: str | None,
+           gt: Path | None, debug_image: bool, results: Path | None) -> int:  # fmt: skip
+    """Replay a bag offline; print the counts and, with ground truth, the PCK per camera and overall."""
+    from depthpose_core.eval.io import load_json
+    from depthpose_core.eval.pck import format_table
+    from depthpose_core.replay import evaluate_replay, replay_bag
+    from depthpose_core.weights import demo_weights
+
+    try:
+        ground_truth = load_json(gt, kind="ground truth") if gt is not None else None
+        estimator = _estimator(runtime, None if model == "untrained" else Path(model) if model else demo_weights())
+        print(_describe(estimator))
+        summary = replay_bag(bag, out, estimator, topics=topics, debug_image=debug_image,
+                             ground_truth=ground_truth)  # fmt: skip
+    except DepthPoseError as err:
+        print(f"ERROR: {err}")
+        return 1
+    print(summary.report())
+    for topic, out_topic in summary.topics.items():
+        print(f"{topic} -> {out_topic}")
+    print(f"wrote {out}")
+    path = results or out.with_name(out.name + "_results.json")
+    path.write_text(json.dumps([r for rs in summary.results.values() for r in rs]))
+    print(f"wrote {path}")
+    if ground_truth is not None:
+        tables = evaluate_replay(summary, ground_truth)
+        print(f"MVOR PCK@0.2 against {gt}:")
+        print(format_table(tables))
+    return 1 if summary.interrupted else 0

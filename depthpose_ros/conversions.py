@@ -1,7 +1,8 @@
 """Conversions between ROS messages and depthpose_core values, as pure functions (no node, no executor).
 
-Images: ``sensor_msgs/Image`` -> zero-copy numpy view of the depth (the node reduces it to the low resolution at
-once). Results: skeletons + ids -> ``depthpose_ros/Skeleton2DArray``; low-resolution overlay -> ``Image``;
+Images: ``sensor_msgs/Image`` -> zero-copy numpy view of the depth (``depthpose_core.messages``; the node reduces
+it to the low resolution at once). Results: skeletons + ids -> ``depthpose_ros/Skeleton2DArray``; low-resolution
+overlay -> ``Image``;
 skeletons lifted with the low-resolution depth and ``CameraInfo`` -> ``visualization_msgs/MarkerArray``.
 """
 
@@ -16,112 +17,20 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from depthpose_core.errors import InputError
 from depthpose_core.keypoints import LIMBS, NUM_JOINTS
+from depthpose_core.messages import skeleton_array
 from depthpose_core.preprocess import Preprocessing
 from depthpose_core.skeleton import Skeleton
-from depthpose_ros.msg import Skeleton2D, Skeleton2DArray
+from depthpose_ros.msg import Keypoint2D, Skeleton2D, Skeleton2DArray
 
-__all__ = [
-    "DEPTH_ENCODINGS",
-    "ImageError",
-    "bgr_image",
-    "image_to_depth",
-    "skeleton_markers",
-    "skeletons_to_msg",
-]
-
-#: Accepted input encodings and their numpy element types: 16-bit depth in millimetres, 32-bit float depth in
-#: metres (REP 118), 8-bit images that are already depth normalised to [0, 255] (a privacy-reduced stream).
-DEPTH_ENCODINGS: dict[str, type[np.generic]] = {
-    "16UC1": np.uint16,
-    "mono16": np.uint16,
-    "32FC1": np.float32,
-    "mono8": np.uint8,
-    "8UC1": np.uint8,
-}
-
-
-class ImageError(InputError):
-    """An image message that cannot be read as depth.
-
-    Attributes:
-        cause: short key of the problem, used to count and throttle it: ``encoding``, ``size``, ``step`` or
-            ``data``.
-    """
-
-    def __init__(self, cause: str, message: str) -> None:
-        super().__init__(message)
-        self.cause = cause
-
-
-def image_to_depth(msg: Image, *, max_pixels: int) -> np.ndarray:
-    """A read-only numpy view of an image message's depth (no copy; honours ``step`` and ``is_bigendian``).
-
-    Args:
-        msg: the image; see :data:`DEPTH_ENCODINGS`.
-        max_pixels: largest accepted width x height.
-
-    Returns:
-        ``(height, width)`` array in the message's units (uint16 mm, float32 m, uint8 normalised), possibly
-        non-native byte order and row padding; it shares memory with ``msg.data``.
-
-    Raises:
-        ImageError: unsupported encoding, empty or oversized image, row step too small, or a data length that
-            does not match ``step x height``.
-    """
-    dtype = DEPTH_ENCODINGS.get(msg.encoding)
-    if dtype is None:
-        raise ImageError(
-            "encoding",
-            f"encoding {msg.encoding!r} is not a depth encoding: use 16UC1 or mono16 (mm), 32FC1 (m) or mono8 "
-            "(depth already normalised to 0-255)",
-        )
-    width, height, step = int(msg.width), int(msg.height), int(msg.step)
-    if width == 0 or height == 0:
-        raise ImageError("size", f"image is empty ({width}x{height} pixels)")
-    if width * height > max_pixels:
-        raise ImageError("size", f"image of {width}x{height} pixels exceeds the limit of {max_pixels} pixels")
-    element = np.dtype(dtype).newbyteorder(">" if msg.is_bigendian else "<")
-    row_bytes = width * element.itemsize
-    if step < row_bytes:
-        raise ImageError(
-            "step", f"step of {step} bytes is shorter than one row of {width} {msg.encoding} pixels ({row_bytes} bytes)"
-        )
-    data = np.frombuffer(msg.data, dtype=np.uint8)
-    if data.size != step * height:
-        raise ImageError(
-            "data",
-            f"data holds {data.size} bytes but {width}x{height} {msg.encoding} with a step of {step} bytes needs "
-            f"{step * height}",
-        )
-    return np.ndarray((height, width), dtype=element, buffer=data, strides=(step, element.itemsize))
-
+__all__ = ["bgr_image", "skeleton_markers", "skeletons_to_msg"]
 
 def skeletons_to_msg(
     header: Header, frame_size: tuple[int, int], people: Sequence[Skeleton], ids: Sequence[int]
 ) -> Skeleton2DArray:
-    """The per-frame output message.
-
-    Args:
-        header: the input image's header (copied unchanged).
-        frame_size: (width, height) of the input image, the pixel frame of ``people``.
-        people: the frame's skeletons, in input-image pixels.
-        ids: track id per person.
-    """
-    out = Skeleton2DArray(header=header, image_width=int(frame_size[0]), image_height=int(frame_size[1]))
-    for person, track_id in zip(people, ids):
-        skeleton = Skeleton2D(id=int(track_id), score=float(person.score))
-        present = person.present.tolist()
-        xy = np.nan_to_num(person.keypoints).tolist()
-        scores = person.scores.tolist()
-        for j, keypoint in enumerate(skeleton.keypoints):
-            if present[j]:
-                keypoint.present = True
-                keypoint.x, keypoint.y = xy[j]
-                keypoint.score = scores[j]
-        out.skeletons.append(skeleton)
-    return out
+    """The per-frame output message (see :func:`depthpose_core.messages.skeleton_array`)."""
+    return skeleton_array(header, frame_size, people, ids, array=Skeleton2DArray, skeleton=Skeleton2D,
+                          keypoint=Keypoint2D)  # fmt: skip
 
 
 def bgr_image(header: Header, image: np.ndarray) -> Image:

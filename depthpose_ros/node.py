@@ -35,12 +35,13 @@ from visualization_msgs.msg import MarkerArray
 from depthpose_core.checkpoint import load_checkpoint
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.inference import PoseEstimator
+from depthpose_core.messages import ImageError, image_to_depth
 from depthpose_core.preprocess import Preprocessing
 from depthpose_core.tracking import SkeletonTracker
 from depthpose_core.viz import draw_overlay
 from depthpose_core.weights import demo_weights
 from depthpose_ros import diagnostics
-from depthpose_ros.conversions import ImageError, bgr_image, image_to_depth, skeleton_markers, skeletons_to_msg
+from depthpose_ros.conversions import bgr_image, skeleton_markers, skeletons_to_msg
 from depthpose_ros.latest import LatestOnly
 from depthpose_ros.msg import Skeleton2DArray
 from depthpose_ros.parameters import PRIVACY_MAX_SIZE, RuntimeSettings, declare_parameters, runtime_settings

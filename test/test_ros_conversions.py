@@ -9,9 +9,10 @@ from ros_support import depth_image
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from depthpose_core.messages import ImageError, image_to_depth
 from depthpose_core.preprocess import Preprocessing, normalise_depth
 from depthpose_core.skeleton import Skeleton
-from depthpose_ros.conversions import ImageError, bgr_image, image_to_depth, skeleton_markers, skeletons_to_msg
+from depthpose_ros.conversions import bgr_image, skeleton_markers, skeletons_to_msg
 
 RNG = np.random.default_rng(0)
 MM = RNG.integers(0, 7000, (48, 64)).astype(np.uint16)

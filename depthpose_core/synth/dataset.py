@@ -8,7 +8,8 @@ Layout under the output folder::
     bags/seqSSS/                          rosbag2 of sequence SSS (all its cameras), if asked for
 
 ``annotations.json`` holds ``images`` (``file_name`` relative to the folder, ``seq_id``, ``cam_id``,
-``frame_index``, ``stamp_ns``, and the ``camera`` intrinsics and pose) and ``annotations``: per person ``keypoints``
+``frame_index``, ``stamp_ns`` and ``topic`` (the image's time stamp and topic in the bags), and the ``camera``
+intrinsics and pose) and ``annotations``: per person ``keypoints``
 (MVOR-10: head, neck, shoulders, hips, elbows, wrists as x, y, v), ``keypoints18`` (the network's 18 joints),
 ``bbox`` (visible pixels), ``area``, ``only_bbox``, ``person_id`` (stable within a sequence) and
 ``person_role``. The MVOR PCK evaluator reads it as it reads MVOR's own file.
@@ -28,7 +29,7 @@ from tqdm import tqdm
 
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.keypoints import MVOR10_NAMES, NET_JOINTS
-from depthpose_core.synth.bag import SequenceBag
+from depthpose_core.synth.bag import SequenceBag, depth_topic
 from depthpose_core.synth.frames import PersonLabel, SynthFrame, render_frame
 from depthpose_core.synth.mvor import MVORGeometry
 from depthpose_core.synth.world import World, WorldParams, jittered_camera
@@ -117,7 +118,7 @@ def image_entry(frame: SynthFrame, image_id: int, file_name: str, seq: int, cam_
     cam = frame.camera
     return {
         "id": image_id, "file_name": file_name, "width": cam.width, "height": cam.height, "seq_id": seq,
-        "cam_id": cam_id, "frame_index": index, "stamp_ns": stamp, "t": round(frame.t, 6),
+        "cam_id": cam_id, "frame_index": index, "stamp_ns": stamp, "topic": depth_topic(cam_id), "t": round(frame.t, 6),
         "camera": {"name": cam.name, "k": cam.k, "cam_to_room": [float(v) for v in cam.cam_to_room.reshape(-1)]},
     }  # fmt: skip
 

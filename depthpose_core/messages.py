@@ -1,0 +1,108 @@
+"""Image messages as depth arrays, and skeletons as message records: the ROS-shaped parts of the data flow,
+written against the messages' fields only (duck typing), so that rclpy messages (the node) and ``rosbags``
+messages (offline replay) share them and this module imports no ROS package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from depthpose_core.errors import InputError
+from depthpose_core.skeleton import Skeleton
+
+__all__ = ["DEPTH_ENCODINGS", "ImageError", "image_to_depth", "skeleton_array"]
+
+#: Accepted input encodings and their numpy element types: 16-bit depth in millimetres, 32-bit float depth in
+#: metres (REP 118), 8-bit images that are already depth normalised to [0, 255] (a privacy-reduced stream).
+DEPTH_ENCODINGS: dict[str, type[np.generic]] = {
+    "16UC1": np.uint16,
+    "mono16": np.uint16,
+    "32FC1": np.float32,
+    "mono8": np.uint8,
+    "8UC1": np.uint8,
+}
+
+
+class ImageError(InputError):
+    """An image message that cannot be read as depth.
+
+    Attributes:
+        cause: short key of the problem, used to count and throttle it: ``encoding``, ``size``, ``step`` or
+            ``data``.
+    """
+
+    def __init__(self, cause: str, message: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+def image_to_depth(msg: Any, *, max_pixels: int) -> np.ndarray:
+    """A read-only numpy view of an image message's depth (no copy; honours ``step`` and ``is_bigendian``).
+
+    Args:
+        msg: a ``sensor_msgs/Image`` (rclpy or rosbags): ``encoding``, ``width``, ``height``, ``step``,
+            ``is_bigendian`` and ``data`` (bytes-like); see :data:`DEPTH_ENCODINGS`.
+        max_pixels: largest accepted width x height.
+
+    Returns:
+        ``(height, width)`` array in the message's units (uint16 mm, float32 m, uint8 normalised), possibly
+        non-native byte order and row padding; it shares memory with ``msg.data``.
+
+    Raises:
+        ImageError: unsupported encoding, empty or oversized image, row step too small, or a data length that
+            does not match ``step x height``.
+    """
+    dtype = DEPTH_ENCODINGS.get(msg.encoding)
+    if dtype is None:
+        raise ImageError(
+            "encoding",
+            f"encoding {msg.encoding!r} is not a depth encoding: use 16UC1 or mono16 (mm), 32FC1 (m) or mono8 "
+            "(depth already normalised to 0-255)",
+        )
+    width, height, step = int(msg.width), int(msg.height), int(msg.step)
+    if width == 0 or height == 0:
+        raise ImageError("size", f"image is empty ({width}x{height} pixels)")
+    if width * height > max_pixels:
+        raise ImageError("size", f"image of {width}x{height} pixels exceeds the limit of {max_pixels} pixels")
+    element = np.dtype(dtype).newbyteorder(">" if msg.is_bigendian else "<")
+    row_bytes = width * element.itemsize
+    if step < row_bytes:
+        raise ImageError(
+            "step", f"step of {step} bytes is shorter than one row of {width} {msg.encoding} pixels ({row_bytes} bytes)"
+        )
+    data = np.frombuffer(msg.data, dtype=np.uint8)
+    if data.size != step * height:
+        raise ImageError(
+            "data",
+            f"data holds {data.size} bytes but {width}x{height} {msg.encoding} with a step of {step} bytes needs "
+            f"{step * height}",
+        )
+    return np.ndarray((height, width), dtype=element, buffer=data, strides=(step, element.itemsize))
+
+
+def skeleton_array(
+    header: Any, frame_size: tuple[int, int], people: Sequence[Skeleton], ids: Sequence[int], *,
+    array: Callable[..., Any], skeleton: Callable[..., Any], keypoint: Callable[..., Any],
+) -> Any:  # fmt: skip
+    """A ``depthpose_ros/Skeleton2DArray`` from skeletons, built with the given message classes.
+
+    Args:
+        header: the input image's header (copied unchanged).
+        frame_size: (width, height) of the input image, the pixel frame of ``people``.
+        people: the frame's skeletons, in input-image pixels.
+        ids: track id per person.
+        array, skeleton, keypoint: the ``Skeleton2DArray``, ``Skeleton2D`` and ``Keypoint2D`` classes (rclpy's,
+            or a ``rosbags`` typestore's); called with keyword arguments for every field.
+    """
+    skeletons = []
+    for person, track_id in zip(people, ids):
+        present = person.present.tolist()
+        xy = np.nan_to_num(person.keypoints).tolist()
+        scores = person.scores.tolist()
+        keypoints = [keypoint(present=p, x=x if p else 0.0, y=y if p else 0.0, score=s if p else 0.0)
+                     for p, (x, y), s in zip(present, xy, scores)]  # fmt: skip
+        skeletons.append(skeleton(id=int(track_id), score=float(person.score), keypoints=keypoints))
+    return array(header=header, image_width=int(frame_size[0]), image_height=int(frame_size[1]), skeletons=skeletons)

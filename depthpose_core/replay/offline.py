@@ -1,0 +1,272 @@
+"""``depthpose replay``: a rosbag2 of depth images in, a rosbag2 of skeleton arrays (and PCK) out, no ROS runtime.
+
+Every image message of the selected topics is handled exactly once, in bag order: deserialised, decoded (every
+encoding the node accepts), reduced at ingress, estimated; images of several cameras that share a header stamp
+go through the network in one batch. For each, a ``depthpose_ros/Skeleton2DArray`` with the image's header is
+written at the image's bag timestamp on ``<image topic's namespace>/skeletons`` (optionally a low-resolution
+``debug_image`` beside it); CameraInfo messages are copied through unchanged. An image that cannot be read is
+reported with its topic and time stamp, counted and skipped: ``images == written + skipped``. The output bag is
+closed, and valid, whatever happens; the summary says what was written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+from tqdm import tqdm
+
+from depthpose_core.errors import DepthPoseError, InputError
+from depthpose_core.eval.pck import PCKResult, evaluate
+from depthpose_core.inference import PoseEstimator
+from depthpose_core.messages import ImageError, image_to_depth, skeleton_array
+from depthpose_core.replay.bags import SKELETON_ARRAY, typestore
+from depthpose_core.tracking import SkeletonTracker
+from depthpose_core.viz import draw_overlay
+
+__all__ = ["IMAGE", "GroundTruthIndex", "ReplaySummary", "evaluate_replay", "output_topic", "replay_bag", "stamp_ns"]
+
+IMAGE = "sensor_msgs/msg/Image"
+_CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
+_STORAGE = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
+# Largest image replay accepts (the node's default limit), pixels.
+_MAX_PIXELS = 16777216
+
+
+def output_topic(image_topic: str, name: str) -> str:
+    """``/cam1/depth/image_raw`` -> ``/cam1/depth/<name>``: outputs sit beside their input."""
+    return image_topic.rsplit("/", 1)[0] + "/" + name
+
+
+def stamp_ns(header: Any) -> int:
+    """A header's stamp in nanoseconds."""
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+@dataclass
+class ReplaySummary:
+    """What a replay did.
+
+    Attributes:
+        images: image messages of the selected topics read from the bag.
+        written: skeleton arrays written.
+        skipped: images that could not be read, by reason; ``images == written + sum(skipped)``.
+        problems: the first skipped images, as "topic @ stamp: reason".
+        passed_through: CameraInfo messages copied.
+        topics: image topic -> its output topic.
+        seconds: wall time; ``interrupted``: the run stopped early (the output bag is still complete and valid).
+        results: per image topic, the COCO-style results (``image_id`` from the ground truth when given).
+    """
+
+    images: int = 0
+    written: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    passed_through: int = 0
+    topics: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    interrupted: bool = False
+    results: dict[str, list[dict]] = field(default_factory=dict)
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.images / self.seconds if self.seconds > 0 else float("nan")
+
+    def report(self) -> str:
+        """Counts in lines of text."""
+        lines = [f"images read {self.images}, skeleton arrays written {self.written}, skipped "
+                 f"{sum(self.skipped.values())}" + (f" ({dict(self.skipped)})" if self.skipped else "")
+                 + f", camera infos copied {self.passed_through}"]  # fmt: skip
+        lines += [f"  skipped: {p}" for p in self.problems]
+        lines.append(f"{self.images} images in {self.seconds:.1f} s ({self.frames_per_second:.1f} frames/s)"
+                     + (" -- INTERRUPTED, the output bag holds what is counted above" if self.interrupted else ""))
+        return "\n".join(lines)
+
+
+class GroundTruthIndex:
+    """Finds the ground-truth image of a bag image: by (topic, stamp), by stamp alone, or by (topic, position)."""
+
+    def __init__(self, gt: dict | None) -> None:
+        self.by_topic_stamp: dict[tuple[str, int], Any] = {}
+        self.by_stamp: dict[int, list[Any]] = {}
+        self.by_topic_index: dict[tuple[str, int], Any] = {}
+        for img in (gt or {}).get("images", []):
+            topic = img.get("topic")
+            if "stamp_ns" in img:
+                self.by_stamp.setdefault(int(img["stamp_ns"]), []).append(img["id"])
+                if topic:
+                    self.by_topic_stamp[(topic, int(img["stamp_ns"]))] = img["id"]
+            if topic and "frame_index" in img:
+                self.by_topic_index[(topic, int(img["frame_index"]))] = img["id"]
+
+    def find(self, topic: str, stamp: int, index: int) -> Any:
+        if (topic, stamp) in self.by_topic_stamp:
+            return self.by_topic_stamp[(topic, stamp)]
+        same = self.by_stamp.get(stamp, [])
+        if len(same) == 1:
+            return same[0]
+        return self.by_topic_index.get((topic, index))
+
+
+def replay_bag(
+    in_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    estimator: PoseEstimator,
+    *,
+    topics: list[str] | None = None,
+    debug_image: bool = False,
+    ground_truth: dict | None = None,
+    progress: bool = True,
+    max_problems: int = 20,
+) -> ReplaySummary:
+    """Replay a bag through ``estimator`` into a new bag (see the module docstring).
+
+    Args:
+        in_path: the input rosbag2 folder (sqlite3 or mcap; detected from its metadata).
+        out_path: the output bag folder to create (same storage format as the input).
+        estimator: the model with its settings.
+        topics: image topics to estimate on; None = every ``sensor_msgs/Image`` topic (one per camera).
+        debug_image: also write the low-resolution overlay images.
+        ground_truth: COCO-style labels whose images carry ``stamp_ns`` (and ``topic``, or ``frame_index``), as
+            ``depthpose synth`` writes them; results then use their image ids.
+        progress: show a progress bar with frames/s.
+        max_problems: how many skipped images to list in the summary (all are counted).
+
+    Raises:
+        DepthPoseError: the input is not a readable bag, a topic is missing, the output exists.
+    """
+    store = typestore()
+    array_t = store.types[SKELETON_ARRAY]
+    skel_t, kp_t = store.types["depthpose_ros/msg/Skeleton2D"], store.types["depthpose_ros/msg/Keypoint2D"]
+    image_t = store.types[IMAGE]
+    summary = ReplaySummary()
+    index = GroundTruthIndex(ground_truth)
+    start = time.perf_counter()
+    try:
+        reader = Reader(Path(in_path))
+        reader.open()
+    except Exception as err:  # noqa: BLE001 - rosbags raises several kinds for broken bags
+        raise DepthPoseError(f"{in_path} is not a readable rosbag2: {err}") from None
+    writer = None
+    try:
+        image_conns = [c for c in reader.connections if c.msgtype == IMAGE]
+        if topics:
+            missing = sorted(set(topics) - {c.topic for c in image_conns})
+            if missing:
+                have = sorted({c.topic for c in image_conns})
+                raise DepthPoseError(f"{in_path} has no image topic {missing}; it has {have}")
+            image_conns = [c for c in image_conns if c.topic in topics]
+        if not image_conns:
+            raise DepthPoseError(f"{in_path} holds no sensor_msgs/Image topic")
+        info_conns = [c for c in reader.connections if c.msgtype == _CAMERA_INFO]
+        storage = "mcap" if any(Path(in_path).glob("*.mcap")) else "sqlite3"
+        out_path = Path(out_path)
+        if out_path.exists():
+            raise DepthPoseError(f"output bag {out_path} already exists")
+        writer = Writer(out_path, version=9, storage_plugin=_STORAGE.get(storage, StoragePlugin.SQLITE3))
+        writer.open()
+        outputs, debug, passthrough = {}, {}, {}
+        for conn in image_conns:
+            summary.topics[conn.topic] = output_topic(conn.topic, "skeletons")
+            outputs[conn.topic] = writer.add_connection(summary.topics[conn.topic], SKELETON_ARRAY, typestore=store)
+            if debug_image:
+                debug[conn.topic] = writer.add_connection(output_topic(conn.topic, "debug_image"), IMAGE,
+                                                          typestore=store)  # fmt: skip
+            summary.results[conn.topic] = []
+        for conn in info_conns:
+            passthrough[conn.id] = writer.add_connection(conn.topic, conn.msgtype, typestore=store)
+        trackers = {c.topic: SkeletonTracker() for c in image_conns}
+        counts: Counter[str] = Counter()
+        total = sum(c.msgcount for c in image_conns)
+        bar = tqdm(total=total, unit="frame", desc="replay", disable=not progress)
+        # Images waiting for their batch: (connection, bag time, header, low-resolution image, frame size, position
+        # on the topic). Only the low resolution is kept, as in the node.
+        pending: list[tuple[Any, int, Any, np.ndarray, tuple[int, int], int]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            lowres, sizes = [p[3] for p in pending], [p[4] for p in pending]
+            for (conn, bag_time, header, low, size, position), people in zip(
+                pending, estimator.estimate_lowres(lowres, sizes)
+            ):  # fmt: skip
+                stamp = stamp_ns(header)
+                ids = trackers[conn.topic].update(people, stamp * 1e-9)
+                out = skeleton_array(header, size, people, ids, array=array_t, skeleton=skel_t, keypoint=kp_t)
+                writer.write(outputs[conn.topic], bag_time, store.serialize_cdr(out, SKELETON_ARRAY))
+                if debug_image:
+                    overlay = draw_overlay(low, people, scale=1, ids=ids)
+                    h, w, _ = overlay.shape
+                    img = image_t(header=header, height=h, width=w, encoding="bgr8", is_bigendian=0, step=3 * w,
+                                  data=np.ascontiguousarray(overlay).reshape(-1))  # fmt: skip
+                    writer.write(debug[conn.topic], bag_time, store.serialize_cdr(img, IMAGE))
+                image_id = index.find(conn.topic, stamp, position)
+                image_id = image_id if image_id is not None else f"{conn.topic}@{stamp}"
+                summary.results[conn.topic] += [p.to_coco_result(image_id) for p in people]
+                summary.written += 1
+            pending.clear()
+
+        for conn, bag_time, raw in reader.messages(connections=image_conns + info_conns):
+            if conn.msgtype == _CAMERA_INFO:
+                writer.write(passthrough[conn.id], bag_time, raw)
+                summary.passed_through += 1
+                continue
+            summary.images += 1
+            position = counts[conn.topic]
+            counts[conn.topic] += 1
+            bar.update(1)
+            try:
+                msg = store.deserialize_cdr(raw, IMAGE)
+            except Exception as err:  # noqa: BLE001 - corrupt CDR fails in many ways
+                _skip(summary, "undecodable message", conn.topic, bag_time, repr(err), max_problems)
+                continue
+            try:
+                low = estimator.to_lowres(image_to_depth(msg, max_pixels=_MAX_PIXELS))
+            except (ImageError, InputError) as err:
+                _skip(summary, getattr(err, "cause", "shape"), conn.topic, bag_time, str(err), max_problems)
+                continue
+            stamp = stamp_ns(msg.header)
+            if pending and (stamp != stamp_ns(pending[0][2]) or any(p[0].topic == conn.topic for p in pending)):
+                flush()
+            pending.append((conn, bag_time, msg.header, low, (int(msg.width), int(msg.height)), position))
+        flush()
+        bar.close()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        if writer is not None:
+            writer.close()
+        reader.close()
+        summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def evaluate_replay(summary: ReplaySummary, ground_truth: dict) -> dict[str, PCKResult]:
+    """The MVOR PCK of a replay against its ground truth: per image topic (camera) and ``all``.
+
+    A topic's share of the ground truth is its images (by their ``topic``); a topic without labelled people, and
+    every topic when the ground truth names none, gets no table of its own.
+    """
+    out: dict[str, PCKResult] = {}
+    images = ground_truth.get("images", [])
+    for topic, results in summary.results.items():
+        ids = {img["id"] for img in images if img.get("topic") == topic}
+        annotations = [a for a in ground_truth["annotations"] if a["image_id"] in ids]
+        if any(not a.get("only_bbox") and any(a.get("keypoints", [])) for a in annotations):
+            subset = {**ground_truth, "images": [i for i in images if i["id"] in ids], "annotations": annotations}
+            out[topic] = evaluate(subset, [r for r in results if r["image_id"] in ids])
+    matched = [r for results in summary.results.values() for r in results if not isinstance(r["image_id"], str)]
+    out["all"] = evaluate(ground_truth, matched)
+    return out
+
+
+def _skip(summary: ReplaySummary, reason: str, topic: str, bag_time: int, text: str, max_problems: int) -> None:
+    summary.skipped[reason] += 1
+    if len(summary.problems) < max_problems:
+        summary.problems.append(f"{topic} @ {bag_time}: {text}")

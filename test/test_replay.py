@@ -1,0 +1,179 @@
+"""Offline replay of rosbag2 files (no ROS runtime): every image answered once with its header and bag time,
+cameras batched, bad messages counted, interruptions leave a valid bag, PCK per camera, the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from rosbags.rosbag2 import Reader, Writer
+from rosbags.typesys import Stores, get_typestore
+
+from depthpose_core.checkpoint import save_checkpoint
+from depthpose_core.cli import main
+from depthpose_core.errors import DepthPoseError
+from depthpose_core.inference import PoseEstimator
+from depthpose_core.models import build_model
+from depthpose_core.preprocess import Preprocessing
+from depthpose_core.replay import SKELETON_ARRAY, evaluate_replay, replay_bag, stamp_ns, typestore
+from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "tiny.pth"
+    return save_checkpoint(path, build_model("depthpose", width=0.125).state_dict(), model_name="depthpose",
+                           model_kwargs={"width": 0.125}, preprocessing=Preprocessing((16, 12), (16, 12)))  # fmt: skip
+
+
+def _estimator(path: Path) -> PoseEstimator:
+    return PoseEstimator.from_checkpoint(path, device="cpu", flip_test=False)
+
+
+@pytest.fixture(scope="module", params=["sqlite3", "mcap"])
+def synth_bag(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mvor_dir: Path) -> Path:
+    out = tmp_path_factory.mktemp(f"bag_{request.param}") / "ds"
+    config = SynthConfig(frames=5, cameras=(1, 2), bag=request.param, seed=4, world=WorldParams(max_people=3))
+    write_dataset(out, load_mvor_geometry(mvor_dir / "camma_mvor_2018.json"), config, progress=False)
+    return out
+
+
+def _read(path: Path) -> list[tuple[str, str, int, object]]:
+    store = typestore()
+    with Reader(path) as reader:
+        return [(c.topic, c.msgtype, t, store.deserialize_cdr(raw, c.msgtype)) for c, t, raw in reader.messages()]
+
+
+def test_every_image_is_answered_once_with_its_header_and_bag_time(synth_bag: Path, tiny_model: Path,
+                                                                  tmp_path: Path) -> None:  # fmt: skip
+    summary = replay_bag(synth_bag / "bags/seq000", tmp_path / "out", _estimator(tiny_model), debug_image=True,
+                         progress=False)  # fmt: skip
+    assert summary.images == summary.written == 10 and not summary.skipped and summary.passed_through == 10
+    inputs = [m for m in _read(synth_bag / "bags/seq000") if m[1] == "sensor_msgs/msg/Image"]
+    outputs = _read(tmp_path / "out")
+    arrays = [m for m in outputs if m[1] == SKELETON_ARRAY]
+    assert len(arrays) == 10
+    for topic, _, bag_time, image in inputs:
+        [answer] = [a for a in arrays if a[0] == topic.replace("image_raw", "skeletons")
+                    and stamp_ns(a[3].header) == stamp_ns(image.header)]  # fmt: skip
+        assert answer[2] == bag_time and answer[3].header.frame_id == image.header.frame_id
+        assert (answer[3].image_width, answer[3].image_height) == (image.width, image.height)
+    infos = [m for m in outputs if m[1] == "sensor_msgs/msg/CameraInfo"]
+    assert len(infos) == 10 and {m[0] for m in infos} == {"/cam1/depth/camera_info", "/cam2/depth/camera_info"}
+    debug = [m[3] for m in outputs if m[0].endswith("debug_image")]
+    assert len(debug) == 10 and {(d.width, d.height) for d in debug} == {(16, 12)}  # low resolution only
+
+
+def test_cameras_sharing_a_stamp_go_through_one_forward_pass(synth_bag: Path, tiny_model: Path, tmp_path: Path) -> None:
+    est = _estimator(tiny_model)
+    batches: list[int] = []
+    handle = est.model.register_forward_pre_hook(lambda _m, args: batches.append(args[0].shape[0]))
+    try:
+        replay_bag(synth_bag / "bags/seq000", tmp_path / "out", est, progress=False)
+    finally:
+        handle.remove()
+    assert batches == [2] * 5  # five time steps, both cameras in each forward pass
+
+
+def _write_bag(path: Path, frames: list[tuple[str, int, bytes]]) -> None:
+    store = get_typestore(Stores.ROS2_KILTED)
+    with Writer(path, version=9) as writer:
+        conns: dict[str, object] = {}
+        for topic, t, raw in frames:
+            if topic not in conns:
+                conns[topic] = writer.add_connection(topic, "sensor_msgs/msg/Image", typestore=store)
+            writer.write(conns[topic], t, raw)
+
+
+def _image(store: object, t: int, *, encoding: str = "16UC1", data_bytes: int | None = None) -> bytes:
+    types = store.types
+    header = types["std_msgs/msg/Header"](stamp=types["builtin_interfaces/msg/Time"](sec=t, nanosec=0),
+                                          frame_id="cam")  # fmt: skip
+    data = np.full(640 * 480 * 2 if data_bytes is None else data_bytes, 7, np.uint8)
+    msg = types["sensor_msgs/msg/Image"](header=header, height=480, width=640, encoding=encoding, is_bigendian=0,
+                                         step=1280, data=data)  # fmt: skip
+    return bytes(store.serialize_cdr(msg, "sensor_msgs/msg/Image"))
+
+
+def test_bad_messages_are_reported_counted_and_skipped(tiny_model: Path, tmp_path: Path) -> None:
+    store = get_typestore(Stores.ROS2_KILTED)
+    good = [("/d", t * 10**9, _image(store, t)) for t in (1, 2, 6)]
+    bad = [("/d", 3 * 10**9, _image(store, 3, data_bytes=1000)),     # truncated data
+           ("/d", 4 * 10**9, _image(store, 4, encoding="rgb8")),      # not depth
+           ("/d", 5 * 10**9, b"\x00\x01\x00\x00garbage")]             # corrupt CDR  # fmt: skip
+    _write_bag(tmp_path / "in", sorted(good + bad, key=lambda f: f[1]))
+    summary = replay_bag(tmp_path / "in", tmp_path / "out", _estimator(tiny_model), progress=False)
+    assert summary.images == 6 and summary.written == 3
+    assert summary.skipped == {"data": 1, "encoding": 1, "undecodable message": 1}
+    assert summary.images == summary.written + sum(summary.skipped.values())
+    assert any("/d @ 3000000000" in p and "holds 1000 bytes" in p for p in summary.problems)
+    assert any("/d @ 4000000000" in p and "rgb8" in p for p in summary.problems)
+    stamps = sorted(stamp_ns(m[3].header) for m in _read(tmp_path / "out") if m[1] == SKELETON_ARRAY)
+    assert stamps == [1 * 10**9, 2 * 10**9, 6 * 10**9]  # nothing lost, nothing twice
+
+
+def test_an_interrupted_run_leaves_a_valid_bag_and_says_so(synth_bag: Path, tiny_model: Path, tmp_path: Path) -> None:
+    est = _estimator(tiny_model)
+    real = est.estimate_lowres
+    calls = []
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    est.estimate_lowres = interrupted
+    summary = replay_bag(synth_bag / "bags/seq000", tmp_path / "out", est, progress=False)
+    assert summary.interrupted and summary.written == 4
+    assert "INTERRUPTED" in summary.report()
+    arrays = [m for m in _read(tmp_path / "out") if m[1] == SKELETON_ARRAY]  # the bag opens: it was closed
+    assert len(arrays) == summary.written
+
+
+def test_ground_truth_gives_pck_per_camera_and_overall(synth_bag: Path, tiny_model: Path, tmp_path: Path) -> None:
+    gt = json.loads((synth_bag / "annotations.json").read_text())
+    summary = replay_bag(synth_bag / "bags/seq000", tmp_path / "out", _estimator(tiny_model), ground_truth=gt,
+                         progress=False)  # fmt: skip
+    tables = evaluate_replay(summary, gt)
+    labelled = [a for a in gt["annotations"] if not a["only_bbox"]]
+    cam_of = {i["id"]: i["topic"] for i in gt["images"]}
+    per_camera = {topic: sum(cam_of[a["image_id"]] == topic for a in labelled) for topic in set(cam_of.values())}
+    assert set(tables) == {"all"} | {topic for topic, n in per_camera.items() if n}
+    assert tables["all"].num_persons == len(labelled)
+    for topic, n in per_camera.items():
+        assert n == 0 or tables[topic].num_persons == n
+    ids = {i["id"] for i in gt["images"]}
+    assert all(r["image_id"] in ids for results in summary.results.values() for r in results)
+
+
+def test_replay_command(
+    synth_bag: Path, tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag, gt = str(synth_bag / "bags/seq000"), str(synth_bag / "annotations.json")
+    args = ["--model", str(tiny_model), "--gt", gt, "--topic", "/cam2/depth/image_raw", "--no-flip"]
+    code = main(["replay", bag, "--out", str(tmp_path / "out"), *args])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "images read 5, skeleton arrays written 5, skipped 0" in text and "/cam2/depth/skeletons" in text
+    assert "MVOR PCK@0.2" in text and isinstance(json.loads((tmp_path / "out_results.json").read_text()), list)
+    assert main(["replay", str(tmp_path / "nothing"), "--out", str(tmp_path / "o2"), "--model", str(tiny_model)]) == 1
+    assert "not a readable rosbag2" in capsys.readouterr().out
+    with pytest.raises(DepthPoseError, match="no image topic"):
+        replay_bag(synth_bag / "bags/seq000", tmp_path / "o3", _estimator(tiny_model), topics=["/x"], progress=False)
+
+
+def test_message_types_hash_like_rosidl() -> None:
+    # The typestore registers our messages from msg/*.msg; rosidl generated the same types for rclpy, with hashes
+    # in share/depthpose_ros/msg/*.json (the venv's ROS build). Bags written here are readable by ROS 2 tools.
+    built = json.loads((Path(sys.prefix) / "share/depthpose_ros/msg/Skeleton2DArray.json").read_text())
+    hashes = {t["type_name"]: t["hash_string"] for t in built["type_hashes"]}
+    store = typestore()
+    for name, value in hashes.items():
+        if name.startswith("depthpose_ros/"):
+            assert store.hash_rihs01(name) == value, name
