@@ -428,7 +428,11 @@ def replay(bag: Path, out: Path, runtime: RuntimeConfig, *, topics: list[str] | 
     path.write_text(json.dumps([r for rs in summary.results.values() for r in rs]))
     print(f"wrote {path}")
     if ground_truth is not None:
-        tables = evaluate_replay(summary, ground_truth)
-        print(f"MVOR PCK@0.2 against {gt}:")
-        print(format_table(tables))
+        try:
+            tables = evaluate_replay(summary.results, ground_truth)
+        except DepthPoseError as err:
+            print(f"no PCK: {err}")
+        else:
+            print(f"MVOR PCK@0.2 against {gt}:")
+            print(format_table(tables))
     return 1 if summary.interrupted else 0

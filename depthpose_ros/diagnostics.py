@@ -82,6 +82,7 @@ def status(
     inference, in_node, end_to_end = _ms(now.inference_ms), _ms(now.in_node_ms), _ms(now.end_to_end_ms)
     values = {
         **info,
+        "input topic": input_topic,
         "input rate (Hz)": f"{received / period_s:.2f}",
         "processed rate (Hz)": f"{processed / period_s:.2f}",
         "images received": str(now.received),

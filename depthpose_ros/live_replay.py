@@ -5,8 +5,9 @@ The bag's images (and camera infos) are published with their original messages, 
 (times a rate factor), optionally with ``/clock`` for a node on ``use_sim_time``. The node's skeleton arrays are
 recorded into a bag (timestamped at arrival, in ROS time) and matched to what was sent by their header stamps.
 The report: frames published, skeleton arrays received, what the node says it received, dropped (newest frame
-only) and lost (never reached it), from its ``/diagnostics``, and end-to-end latency percentiles (arrival here
-minus publication of the frame with the same header stamp).
+only) and lost (never reached it), from the ``/diagnostics`` of the node(s) reading the played topics as
+differences over the replay, and end-to-end latency percentiles (arrival here minus publication of the frame with
+the same header stamp).
 """
 
 from __future__ import annotations
@@ -26,46 +27,96 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
-from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+from rosbags.rosbag2 import Writer
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.io import load_json
-from depthpose_core.eval.pck import PCKResult, evaluate, format_table
-from depthpose_core.replay import SKELETON_ARRAY, GroundTruthIndex, output_topic, stamp_ns, typestore
+from depthpose_core.eval.pck import format_table
+from depthpose_core.replay import (
+    SKELETON_ARRAY,
+    GroundTruthIndex,
+    evaluate_replay,
+    open_bag,
+    output_topic,
+    stamp_ns,
+    storage_of,
+    typestore,
+)
 from depthpose_core.skeleton import Skeleton
 from depthpose_ros.msg import Skeleton2DArray
 
 __all__ = ["LiveReport", "live_replay", "main", "result_of"]
 
 _IMAGE, _INFO = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo"
+_MATCH_GRACE_S = 1.0
+#: The node's counters (``/diagnostics`` keys) a replay reports, as differences over the replay.
+COUNTERS = ("images received", "frames processed", "frames dropped", "frames failed", "bad input",
+            "images lost before the node")  # fmt: skip
+
+
+class NodeCounters:
+    """The counters of the depthpose nodes reading the played topics, from their ``/diagnostics`` (status value
+    ``input topic``): the latest per topic, and the time it arrived."""
+
+    def __init__(self, topics: Sequence[str]) -> None:
+        self.topics = set(topics)
+        self.latest: dict[str, dict[str, int]] = {}
+        self.arrived: dict[str, float] = {}
+
+    def on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            values = {kv.key: kv.value for kv in status.values}
+            topic = values.get("input topic")
+            if topic in self.topics and all(values.get(k, "").isdigit() for k in COUNTERS):
+                self.latest[topic] = {k: int(values[k]) for k in COUNTERS}
+                self.arrived[topic] = time.monotonic()
+
+    def since(self, baseline: dict[str, dict[str, int]]) -> dict[str, int]:
+        """The counters summed over the topics, minus ``baseline`` (an earlier :attr:`latest`)."""
+        return {k: sum(c[k] - baseline.get(t, {}).get(k, 0) for t, c in self.latest.items()) for k in COUNTERS}
 
 
 @dataclass
 class LiveReport:
-    """What a live replay saw (see the module docstring); ``node`` holds the node's last diagnostics values."""
+    """What a live replay saw (see the module docstring); ``node`` holds the node's counters (:data:`COUNTERS`)
+    over the replay, empty when no diagnostics of a node reading the played topics arrived."""
 
     topics: list[str] = field(default_factory=list)
     published: int = 0
     received: int = 0
     duplicates: int = 0
     unmatched: int = 0
-    node: dict[str, str] = field(default_factory=dict)
+    node: dict[str, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
-    results: list[dict] = field(default_factory=list)
+    results: dict[str, list[dict]] = field(default_factory=dict)
     seconds: float = 0.0
+
+    def unaccounted(self) -> int | None:
+        """Frames published that the node neither received nor counted as lost (lost after the node's last
+        image, or still in transit at the end); None without diagnostics."""
+        n = self.node
+        return self.published - n["images received"] - n["images lost before the node"] if n else None
+
+    def pending(self) -> int | None:
+        """Frames the node had received but not yet finished (processed, dropped, bad or failed) at the end."""
+        n = self.node
+        if not n:
+            return None
+        done = n["frames processed"] + n["frames dropped"] + n["bad input"] + n["frames failed"]
+        return n["images received"] - done
 
     def text(self) -> str:
         p50, p95 = (np.percentile(self.latencies_ms, [50, 95]) if self.latencies_ms else (float("nan"),) * 2)
-        node = self.node
+        n = {k: str(v) for k, v in self.node.items()} or dict.fromkeys(COUNTERS, "? (no diagnostics)")
         return "\n".join([
             f"frames published {self.published}, skeleton arrays received {self.received} "
             f"(duplicates {self.duplicates}, not matching a published frame {self.unmatched}) in {self.seconds:.1f} s",
-            f"node: images received {node.get('images received', '?')}, frames processed "
-            f"{node.get('frames processed', '?')}, dropped (newest frame only) {node.get('frames dropped', '?')}, "
-            f"lost before the node {node.get('images lost before the node', '?')}, bad input "
-            f"{node.get('bad input', '?')}",
+            f"node: images received {n['images received']}, frames processed {n['frames processed']}, dropped "
+            f"(newest frame only) {n['frames dropped']}, lost before the node {n['images lost before the node']}, "
+            f"bad input {n['bad input']}, failed {n['frames failed']}; still pending {self.pending()}, published "
+            f"but unaccounted for {self.unaccounted()}",
             f"end-to-end latency (arrival here - publication): p50 {p50:.1f} ms, p95 {p95:.1f} ms",
         ])  # fmt: skip
 
@@ -84,7 +135,7 @@ def result_of(msg: Skeleton2DArray, image_id: object) -> list[dict]:
 
 def live_replay(
     bag: Path, out: Path, *, topics: Sequence[str] | None = None, skeleton_topics: dict[str, str] | None = None,
-    rate: float = 1.0, clock: bool = False, wait_s: float = 30.0, settle_s: float = 5.0,
+    rate: float = 1.0, clock: bool = False, wait_s: float = 30.0, settle_s: float = 30.0,
     ground_truth: dict | None = None,
 ) -> LiveReport:  # fmt: skip
     """Publish ``bag`` to a running node, record its outputs into ``out``; see the module docstring.
@@ -97,7 +148,8 @@ def live_replay(
         rate: playback speed factor (0.5 = half speed).
         clock: also publish ``/clock`` with the bag time.
         wait_s: how long to wait for the node to subscribe.
-        settle_s: how long to wait for the last answers after the last frame.
+        settle_s: the longest wait after the last frame for the node to finish (it ends sooner when the node's
+            diagnostics show every frame received or lost and none pending).
         ground_truth: labels with ``stamp_ns`` and ``topic`` per image, for the results' image ids.
 
     Raises:
@@ -106,11 +158,7 @@ def live_replay(
     store = typestore()
     if out.exists():
         raise DepthPoseError(f"output bag {out} already exists")
-    reader = Reader(bag)
-    try:
-        reader.open()
-    except Exception as err:  # noqa: BLE001 - rosbags raises several kinds for broken bags
-        raise DepthPoseError(f"{bag} is not a readable rosbag2: {err}") from None
+    reader = open_bag(bag)
     report = LiveReport()
     index = GroundTruthIndex(ground_truth)
     context = rclpy.Context()
@@ -118,8 +166,7 @@ def live_replay(
     node = Node("depthpose_replay", context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    writer = Writer(out, version=9, storage_plugin=StoragePlugin.MCAP if any(bag.glob("*.mcap"))
-                    else StoragePlugin.SQLITE3)  # fmt: skip
+    writer = Writer(out, version=9, storage_plugin=storage_of(reader))
     writer.open()
     try:
         images = [c for c in reader.connections if c.msgtype == _IMAGE and (not topics or c.topic in topics)]
@@ -151,19 +198,27 @@ def live_replay(
                     return
                 report.latencies_ms.append((arrived - sent[key]) * 1e3)
                 image_id = index.find(image_topic, key[1], -1)
-                report.results += result_of(msg, image_id if image_id is not None else f"{image_topic}@{key[1]}")
+                found = result_of(msg, image_id if image_id is not None else f"{image_topic}@{key[1]}")
+                report.results.setdefault(image_topic, []).extend(found)
             return on_array
 
         for image_topic, answer in answer_topics.items():
             conn = writer.add_connection(answer, SKELETON_ARRAY, typestore=store)
             node.create_subscription(Skeleton2DArray, answer, record(image_topic, conn), 100)
-        diagnostics: list[DiagnosticArray] = []
-        node.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
+        counters = NodeCounters(report.topics)
+        node.create_subscription(DiagnosticArray, "/diagnostics", counters.on_diagnostics, 10)
         deadline = time.monotonic() + wait_s
         while any(pubs[c.topic].get_subscription_count() == 0 for c in images):
             if time.monotonic() > deadline:
                 raise DepthPoseError(f"no node subscribed to {[c.topic for c in images]} within {wait_s:.0f} s")
             executor.spin_once(timeout_sec=0.05)
+        # Our side has matched; give the node's side a moment too (a best-effort writer drops samples for a
+        # reader it has not matched yet), and take the node's counters before the replay (diagnostics come
+        # every second; a node that has just started has none to subtract).
+        grace = time.monotonic() + _MATCH_GRACE_S
+        while time.monotonic() < grace or (len(counters.latest) < len(images) and time.monotonic() < grace + 1.5):
+            executor.spin_once(timeout_sec=0.05)
+        baseline = {t: dict(c) for t, c in counters.latest.items()}
         start, first = time.monotonic(), None
         for conn, bag_time, raw in reader.messages(connections=images + infos):
             first = bag_time if first is None else first
@@ -179,14 +234,19 @@ def live_replay(
             if conn.msgtype == _IMAGE:
                 report.published += 1
                 sent[(conn.topic, stamp_ns(msg.header))] = time.monotonic()
-        end = time.monotonic() + settle_s
-        diagnostics.clear()
-        while time.monotonic() < end or not diagnostics:
+        # Wait for the node to finish: every frame it was sent is received or lost, and none is pending, in
+        # diagnostics published after the last frame; or until settle_s.
+        last, end = time.monotonic(), time.monotonic() + settle_s
+        while time.monotonic() < end:
             executor.spin_once(timeout_sec=0.05)
-            if time.monotonic() > end + 10.0:
-                break  # no /diagnostics from a node: report what we saw
-        if diagnostics:
-            report.node = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
+            if len(counters.latest) == len(images) and min(counters.arrived.values()) > last:
+                report.node = counters.since(baseline)
+                if report.unaccounted() == 0 and report.pending() == 0:
+                    spin_until = time.monotonic() + 0.3  # the last answers are published before diagnostics
+                    while time.monotonic() < spin_until:
+                        executor.spin_once(timeout_sec=0.05)
+                    break
+        report.node = counters.since(baseline) if counters.latest else {}
         report.seconds = time.monotonic() - start
     finally:
         writer.close()
@@ -208,7 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=1.0, help="playback speed factor")
     parser.add_argument("--clock", action="store_true", help="publish /clock (for a node with use_sim_time)")
     parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the node")
-    parser.add_argument("--settle", type=float, default=5.0, help="seconds to wait for the last answers")
+    parser.add_argument("--settle", type=float, default=30.0,
+                        help="longest wait (s) after the last frame for the node to finish")  # fmt: skip
     parser.add_argument("--gt", type=Path, help="ground truth (e.g. depthpose synth's annotations.json)")
     args = parser.parse_args(argv)
     try:
@@ -223,15 +284,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     print(report.text())
     print(f"wrote {args.out}")
-    (args.out.with_name(args.out.name + "_results.json")).write_text(json.dumps(report.results))
+    results_path = args.out.with_name(args.out.name + "_results.json")
+    results_path.write_text(json.dumps([r for found in report.results.values() for r in found]))
+    print(f"wrote {results_path}")
     if gt is not None:
-        # Only the cameras that were played count: the other topics' labelled people were never sent.
-        played = {i["id"] for i in gt["images"] if i.get("topic", report.topics[0]) in report.topics}
-        subset = {**gt, "images": [i for i in gt["images"] if i["id"] in played],
-                  "annotations": [a for a in gt["annotations"] if a["image_id"] in played]}  # fmt: skip
-        matched = [r for r in report.results if r["image_id"] in played]
-        tables: dict[str, PCKResult] = {"node (live)": evaluate(subset, matched)}
-        print(format_table(tables))
+        try:
+            tables = evaluate_replay(report.results, gt)
+        except DepthPoseError as err:
+            print(f"no PCK: {err}")
+        else:
+            print(f"MVOR PCK@0.2 of the node's answers (frames it dropped count as missed) against {args.gt}:")
+            print(format_table(tables))
     return 0
 
 

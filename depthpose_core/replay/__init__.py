@@ -3,7 +3,7 @@ arrays, with the PCK against ground truth when given."""
 
 from __future__ import annotations
 
-from depthpose_core.replay.bags import SKELETON_ARRAY, msg_dir, typestore
+from depthpose_core.replay.bags import SKELETON_ARRAY, msg_dir, open_bag, storage_of, typestore
 from depthpose_core.replay.offline import (
     IMAGE,
     GroundTruthIndex,
@@ -21,8 +21,10 @@ __all__ = [
     "ReplaySummary",
     "evaluate_replay",
     "msg_dir",
+    "open_bag",
     "output_topic",
     "replay_bag",
     "stamp_ns",
+    "storage_of",
     "typestore",
 ]

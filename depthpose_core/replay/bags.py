@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rosbags.rosbag2 import Reader, StoragePlugin
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from depthpose_core.errors import DepthPoseError
 
-__all__ = ["MESSAGES", "SKELETON_ARRAY", "msg_dir", "typestore"]
+__all__ = ["MESSAGES", "SKELETON_ARRAY", "msg_dir", "open_bag", "storage_of", "typestore"]
 
 #: The project's message types, in dependency order.
 MESSAGES = ("Keypoint2D", "Skeleton2D", "Skeleton2DArray")
@@ -46,3 +47,22 @@ def typestore() -> Any:
         types.update(get_types_from_msg((folder / f"{name}.msg").read_text(), f"depthpose_ros/msg/{name}"))
     store.register(types)
     return store
+
+
+def open_bag(path: str | os.PathLike[str]) -> Reader:
+    """An opened reader of the rosbag2 folder ``path`` (sqlite3 or mcap, from its metadata); close it after use.
+
+    Raises:
+        DepthPoseError: missing, not a rosbag2, or unreadable metadata.
+    """
+    try:
+        reader = Reader(Path(path))
+        reader.open()
+    except Exception as err:  # noqa: BLE001 - rosbags raises several kinds for broken bags
+        raise DepthPoseError(f"{path} is not a readable rosbag2: {err}") from None
+    return reader
+
+
+def storage_of(reader: Reader) -> StoragePlugin:
+    """The storage format of an opened bag, for writing its output in the same one."""
+    return StoragePlugin.MCAP if any(reader.path.glob("*.mcap*")) else StoragePlugin.SQLITE3

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+from rosbags.rosbag2 import Writer
 from tqdm import tqdm
 
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.eval.pck import PCKResult, evaluate
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.messages import ImageError, image_to_depth, skeleton_array
-from depthpose_core.replay.bags import SKELETON_ARRAY, typestore
+from depthpose_core.replay.bags import SKELETON_ARRAY, open_bag, storage_of, typestore
 from depthpose_core.tracking import SkeletonTracker
 from depthpose_core.viz import draw_overlay
 
@@ -34,7 +34,6 @@ __all__ = ["IMAGE", "GroundTruthIndex", "ReplaySummary", "evaluate_replay", "out
 
 IMAGE = "sensor_msgs/msg/Image"
 _CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
-_STORAGE = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
 # Largest image replay accepts (the node's default limit), pixels.
 _MAX_PIXELS = 16777216
 
@@ -148,11 +147,7 @@ def replay_bag(
     summary = ReplaySummary()
     index = GroundTruthIndex(ground_truth)
     start = time.perf_counter()
-    try:
-        reader = Reader(Path(in_path))
-        reader.open()
-    except Exception as err:  # noqa: BLE001 - rosbags raises several kinds for broken bags
-        raise DepthPoseError(f"{in_path} is not a readable rosbag2: {err}") from None
+    reader = open_bag(in_path)
     writer = None
     try:
         image_conns = [c for c in reader.connections if c.msgtype == IMAGE]
@@ -165,11 +160,10 @@ def replay_bag(
         if not image_conns:
             raise DepthPoseError(f"{in_path} holds no sensor_msgs/Image topic")
         info_conns = [c for c in reader.connections if c.msgtype == _CAMERA_INFO]
-        storage = "mcap" if any(Path(in_path).glob("*.mcap")) else "sqlite3"
         out_path = Path(out_path)
         if out_path.exists():
             raise DepthPoseError(f"output bag {out_path} already exists")
-        writer = Writer(out_path, version=9, storage_plugin=_STORAGE.get(storage, StoragePlugin.SQLITE3))
+        writer = Writer(out_path, version=9, storage_plugin=storage_of(reader))
         writer.open()
         outputs, debug, passthrough = {}, {}, {}
         for conn in image_conns:
@@ -247,22 +241,31 @@ def replay_bag(
     return summary
 
 
-def evaluate_replay(summary: ReplaySummary, ground_truth: dict) -> dict[str, PCKResult]:
-    """The MVOR PCK of a replay against its ground truth: per image topic (camera) and ``all``.
+def evaluate_replay(results: dict[str, list[dict]], ground_truth: dict) -> dict[str, PCKResult]:
+    """The MVOR PCK of replayed results (image topic -> COCO results) against ground truth: per topic (camera)
+    and ``all``.
 
-    A topic's share of the ground truth is its images (by their ``topic``); a topic without labelled people, and
-    every topic when the ground truth names none, gets no table of its own.
+    Only the played cameras count: ground-truth images of other topics are left out (images without a
+    ``topic`` always count). A topic without labelled people gets no table of its own; results whose image had
+    no ground truth (string ids) are left out.
+
+    Raises:
+        EvaluationError: no labelled person among the played images, or malformed ground truth.
     """
     out: dict[str, PCKResult] = {}
-    images = ground_truth.get("images", [])
-    for topic, results in summary.results.items():
-        ids = {img["id"] for img in images if img.get("topic") == topic}
-        annotations = [a for a in ground_truth["annotations"] if a["image_id"] in ids]
-        if any(not a.get("only_bbox") and any(a.get("keypoints", [])) for a in annotations):
-            subset = {**ground_truth, "images": [i for i in images if i["id"] in ids], "annotations": annotations}
-            out[topic] = evaluate(subset, [r for r in results if r["image_id"] in ids])
-    matched = [r for results in summary.results.values() for r in results if not isinstance(r["image_id"], str)]
-    out["all"] = evaluate(ground_truth, matched)
+    images = [img for img in ground_truth.get("images", []) if img.get("topic", next(iter(results), None)) in results]
+    annotations = ground_truth.get("annotations", [])
+
+    def subset(ids: set) -> dict:
+        return {**ground_truth, "images": [i for i in images if i["id"] in ids],
+                "annotations": [a for a in annotations if a.get("image_id") in ids]}  # fmt: skip
+
+    for topic, found in results.items():
+        part = subset({img["id"] for img in images if img.get("topic") == topic})
+        if any(not a.get("only_bbox") and any(a.get("keypoints", [])) for a in part["annotations"]):
+            out[topic] = evaluate(part, [r for r in found if not isinstance(r["image_id"], str)])
+    matched = [r for found in results.values() for r in found if not isinstance(r["image_id"], str)]
+    out["all"] = evaluate(subset({img["id"] for img in images}), matched)
     return out
 
 
