@@ -10,7 +10,7 @@ $(VENV)/.installed: setup.py scripts/setup_env.sh scripts/ros-requirements.txt C
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/depthpose demo --out demo_out
+	$(VENV)/bin/depthpose_demo_live --out demo_out
 
 test: setup
 	$(VENV)/bin/python -m pytest -n 2 test
@@ -21,6 +21,7 @@ bench: setup
 	$(VENV)/bin/python bench/bench_node.py
 	$(VENV)/bin/python bench/bench_synth.py
 	$(VENV)/bin/python bench/bench_data.py
+	$(VENV)/bin/python bench/bench_replay.py
 
 # Rebuild the shipped demo weights: synthetic training data, then about two hours of CPU training.
 demo-weights: setup

@@ -31,6 +31,7 @@ setup(
             "depthpose = depthpose_core.cli:main",
             "depthpose_node = depthpose_ros.node:main",
             "depthpose_replay_live = depthpose_ros.live_replay:main",
+            "depthpose_demo_live = depthpose_ros.demo_live:main",
         ]
     },
 )

@@ -148,6 +148,7 @@ def demo(out_dir: Path, runtime: RuntimeConfig, *, model: Path | None = None, un
     prints skeletons with tracking ids and the MVOR PCK against the scene's truth, writes a contact sheet."""
     from depthpose_core.eval import evaluate, format_table
     from depthpose_core.tracking import SkeletonTracker
+    from depthpose_core.viz import contact_sheet, labelled_tile
     from depthpose_core.weights import demo_weights
 
     try:
@@ -169,7 +170,7 @@ def demo(out_dir: Path, runtime: RuntimeConfig, *, model: Path | None = None, un
             print(f"frame {k:2d}: {len(found)} people, ids {ids}, "
                   f"{sum(p.num_parts for p in found)} joints")  # fmt: skip
             results += [p.to_coco_result(img["id"]) for p in found]
-            tiles.append(_tile(lowres[k], found, ids, k))
+            tiles.append(labelled_tile(lowres[k], found, ids, str(k)))
         print(f"{len(depths)} frames in {seconds:.2f} s ({len(depths) / seconds:.1f} frames/s, one batch, "
               f"{estimator.info.device})")  # fmt: skip
         print(format_people(people[-1]).replace("people found", "people found in the last frame", 1))
@@ -179,7 +180,7 @@ def demo(out_dir: Path, runtime: RuntimeConfig, *, model: Path | None = None, un
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "demo_results.json").write_text(json.dumps(results))
         (out_dir / "demo_ground_truth.json").write_text(json.dumps(gt))
-        sheet = _contact_sheet(tiles)
+        sheet = contact_sheet(tiles)
         if not cv2.imwrite(str(out_dir / "demo_sheet.png"), sheet):
             raise InputError(f"could not write {out_dir / 'demo_sheet.png'}")
         print(f"wrote {out_dir}/demo_sheet.png (the low-resolution frames enlarged, with skeletons and ids), "
@@ -188,24 +189,6 @@ def demo(out_dir: Path, runtime: RuntimeConfig, *, model: Path | None = None, un
         print(f"ERROR: {err}")
         return 1
     return 0
-
-
-def _tile(lowres: np.ndarray, people: Sequence[Skeleton], ids: Sequence[int], index: int) -> np.ndarray:
-    from depthpose_core.viz import draw_overlay
-
-    image = draw_overlay(lowres, people, scale=4, ids=ids)
-    cv2.putText(image, f"{index}", (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
-    return image
-
-
-def _contact_sheet(tiles: list[np.ndarray], columns: int = 4) -> np.ndarray:
-    h, w, _ = tiles[0].shape
-    rows = -(-len(tiles) // columns)
-    sheet = np.zeros((rows * h, columns * w, 3), np.uint8)
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, columns)
-        sheet[r * h : (r + 1) * h, c * w : (c + 1) * w] = tile
-    return sheet
 
 
 def infer(

@@ -13,7 +13,11 @@ import numpy as np
 from depthpose_core.errors import InputError
 from depthpose_core.skeleton import Skeleton
 
-__all__ = ["DEPTH_ENCODINGS", "ImageError", "image_to_depth", "skeleton_array"]
+__all__ = ["DEPTH_ENCODINGS", "MAX_PIXELS", "ImageError", "image_to_depth", "skeleton_array", "skeletons_from_array"]
+
+#: Largest image accepted by default, width x height (a 4096x4096 frame): a bigger one is refused before any
+#: copy, so a corrupt size cannot make the reader allocate without bound.
+MAX_PIXELS = 16_777_216
 
 #: Accepted input encodings and their numpy element types: 16-bit depth in millimetres, 32-bit float depth in
 #: metres (REP 118), 8-bit images that are already depth normalised to [0, 255] (a privacy-reduced stream).
@@ -39,7 +43,7 @@ class ImageError(InputError):
         self.cause = cause
 
 
-def image_to_depth(msg: Any, *, max_pixels: int) -> np.ndarray:
+def image_to_depth(msg: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """A read-only numpy view of an image message's depth (no copy; honours ``step`` and ``is_bigendian``).
 
     Args:
@@ -106,3 +110,19 @@ def skeleton_array(
                      for p, (x, y), s in zip(present, xy, scores)]  # fmt: skip
         skeletons.append(skeleton(id=int(track_id), score=float(person.score), keypoints=keypoints))
     return array(header=header, image_width=int(frame_size[0]), image_height=int(frame_size[1]), skeletons=skeletons)
+
+
+def skeletons_from_array(msg: Any) -> tuple[list[Skeleton], list[int]]:
+    """The skeletons (input-image pixels; absent joints NaN) and track ids of a ``Skeleton2DArray`` (rclpy's or
+    a ``rosbags`` typestore's): the inverse of :func:`skeleton_array`."""
+    people, ids = [], []
+    size = (int(msg.image_width), int(msg.image_height))
+    for s in msg.skeletons:
+        present = np.array([bool(k.present) for k in s.keypoints])
+        xy = np.array([(k.x, k.y) for k in s.keypoints], dtype=np.float64)
+        xy[~present] = np.nan
+        scores = np.array([k.score for k in s.keypoints], dtype=np.float64)
+        people.append(Skeleton(xy, scores, float(s.score), size))
+        ids.append(int(s.id))
+    return people, ids
+

@@ -85,7 +85,7 @@ def normalise_depth(depth: np.ndarray, near_mm: float, far_mm: float) -> np.ndar
     Args:
         depth: (H, W) depth. ``uint16``: millimetres; ``float32``/``float64``: metres; ``uint8``: an already
             normalised 8-bit image (value / 255 is used as is). 0, NaN and inf mean "no reading".
-        near_mm: depth mapped to 0 (closer readings clip to 0).
+        near_mm: depth mapped to 0 (closer readings clip to 0); >= 0, as :class:`Preprocessing` ensures.
         far_mm: depth mapped to 1 (farther readings clip to 1).
 
     Returns:
@@ -95,8 +95,12 @@ def normalise_depth(depth: np.ndarray, near_mm: float, far_mm: float) -> np.ndar
     if kind == "u" and size == 1:
         return depth.astype(np.float32) * np.float32(1.0 / 255.0)
     if kind == "u" and size == 2:
-        mm = depth.astype(np.float32)
-    elif kind == "f":
+        out = depth.astype(np.float32)
+        out -= np.float32(near_mm)
+        out *= np.float32(1.0 / (far_mm - near_mm))
+        np.clip(out, 0.0, 1.0, out=out)
+        return out  # 0 ("no reading") is below near_mm and clips to 0
+    if kind == "f":
         with np.errstate(invalid="ignore", over="ignore"):
             mm = depth.astype(np.float32) * np.float32(1000.0)
     else:

@@ -10,7 +10,7 @@ import numpy as np
 from depthpose_core.keypoints import LIMBS
 from depthpose_core.skeleton import Skeleton
 
-__all__ = ["draw_overlay"]
+__all__ = ["contact_sheet", "draw_overlay", "labelled_tile"]
 
 # One BGR colour per person id modulo the palette.
 _PALETTE = ((0, 0, 255), (0, 200, 0), (255, 64, 0), (0, 200, 255), (255, 0, 200), (200, 200, 0), (128, 0, 255))
@@ -57,3 +57,25 @@ def draw_overlay(lowres: np.ndarray, people: Sequence[Skeleton], *, scale: int =
 def _pixel(xy: np.ndarray) -> tuple[int, int]:
     """Continuous coordinates (pixel centres at +0.5) -> integer pixel for drawing."""
     return int(np.floor(xy[0])), int(np.floor(xy[1]))
+
+
+def labelled_tile(lowres: np.ndarray, people: Sequence[Skeleton], ids: Sequence[int], label: str,
+                  *, scale: int = 4) -> np.ndarray:  # fmt: skip
+    """:func:`draw_overlay` with ``label`` written in its top-left corner (a frame number, say)."""
+    image = draw_overlay(lowres, people, scale=scale, ids=ids)
+    (w, h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+    cv2.rectangle(image, (0, 0), (w + 8, h + base + 6), (0, 0, 0), cv2.FILLED)
+    cv2.putText(image, label, (4, h + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+    return image
+
+
+def contact_sheet(tiles: Sequence[np.ndarray], columns: int = 4) -> np.ndarray:
+    """Equal-sized BGR tiles laid out row by row, ``columns`` per row (empty cells black)."""
+    h, w, _ = tiles[0].shape
+    rows = -(-len(tiles) // columns)
+    sheet = np.zeros((rows * h, columns * w, 3), np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        sheet[r * h : (r + 1) * h, c * w : (c + 1) * w] = tile
+    return sheet
+

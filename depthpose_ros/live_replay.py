@@ -34,6 +34,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.io import load_json
 from depthpose_core.eval.pck import format_table
+from depthpose_core.messages import skeletons_from_array
 from depthpose_core.replay import (
     SKELETON_ARRAY,
     GroundTruthIndex,
@@ -44,7 +45,6 @@ from depthpose_core.replay import (
     storage_of,
     typestore,
 )
-from depthpose_core.skeleton import Skeleton
 from depthpose_ros.msg import Skeleton2DArray
 
 __all__ = ["LiveReport", "live_replay", "main", "result_of"]
@@ -123,14 +123,7 @@ class LiveReport:
 
 def result_of(msg: Skeleton2DArray, image_id: object) -> list[dict]:
     """COCO-17 result records of a received skeleton array."""
-    out = []
-    for s in msg.skeletons:
-        present = np.array([k.present for k in s.keypoints])
-        xy = np.array([(k.x, k.y) for k in s.keypoints], dtype=np.float64)
-        xy[~present] = np.nan
-        scores = np.array([k.score for k in s.keypoints], dtype=np.float64)
-        out.append(Skeleton(xy, scores, float(s.score), (msg.image_width, msg.image_height)).to_coco_result(image_id))
-    return out
+    return [person.to_coco_result(image_id) for person in skeletons_from_array(msg)[0]]
 
 
 def live_replay(

@@ -17,6 +17,7 @@ from rclpy.node import Node
 
 from depthpose_core.decode import MODES, DecoderParams
 from depthpose_core.inference import PRECISIONS
+from depthpose_core.messages import MAX_PIXELS
 from depthpose_core.tracking import TrackerParams
 
 __all__ = ["PARAMETERS", "PRIVACY_MAX_SIZE", "ParamSpec", "RuntimeSettings", "declare_parameters", "runtime_settings"]
@@ -104,7 +105,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "of image time without a match.", low=0.0, high=3600.0),
     ParamSpec("max_rate", 0.0, "Most frames per second to process (Hz); newer frames replace a waiting one and "
               "count as dropped. 0: as fast as inference allows.", low=0.0, high=1000.0),
-    ParamSpec("max_input_pixels", 16777216, "Largest accepted input image, width x height in pixels; larger "
+    ParamSpec("max_input_pixels", MAX_PIXELS, "Largest accepted input image, width x height in pixels; larger "
               "images are counted as bad input (size).", low=1, high=1 << 30),
     ParamSpec("qos.reliability", "best_effort", "Reliability of the depth subscription: best_effort (sensor data "
               "QoS; matches every publisher) or reliable (only matches reliable publishers).", read_only=True,

@@ -60,7 +60,7 @@ def test_launch_file_names_the_installed_executable_params_file_and_topics() -> 
     cmake = (REPO / "CMakeLists.txt").read_text()
     assert consts["PACKAGE"] == package == "depthpose_ros"
     # The executable the launch file starts is what CMake installs into lib/<package> and what pip installs.
-    programs = re.search(r"install\(PROGRAMS ([^)]*) DESTINATION lib/\$\{PROJECT_NAME\}\)", cmake)
+    programs = re.search(r"install\(PROGRAMS ([^)]*?)\s+DESTINATION lib/\$\{PROJECT_NAME\}\)", cmake)
     assert programs and f"scripts/{consts['EXECUTABLE']}" in programs.group(1).split()
     assert (REPO / "scripts" / consts["EXECUTABLE"]).stat().st_mode & 0o111
     assert f"{consts['EXECUTABLE']} = depthpose_ros.node:main" in (REPO / "setup.py").read_text()
@@ -131,12 +131,14 @@ def test_full_ros_build_installs_node_launch_config_and_both_python_packages(tmp
         proc = subprocess.run(step, env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     site = prefix / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    assert os.access(prefix / "lib" / "depthpose_ros" / "depthpose_node", os.X_OK)
+    for program in ("depthpose_node", "depthpose_replay_live", "depthpose_demo_live"):
+        assert os.access(prefix / "lib" / "depthpose_ros" / program, os.X_OK), program
     for name in ("launch/pose.launch.py", "config/depthpose.yaml", "package.xml", "msg/Skeleton2D.msg"):
         assert (prefix / "share" / "depthpose_ros" / name).is_file(), name
     assert (prefix / "share" / "ament_index" / "resource_index" / "packages" / "depthpose_ros").is_file()
     for name in ("depthpose_ros/node.py", "depthpose_ros/msg/_skeleton2_d_array.py", "depthpose_core/inference.py",
-                 "depthpose_core/models/depthpose.py", "depthpose_core/decode/fast.py"):
+                 "depthpose_core/models/depthpose.py", "depthpose_core/decode/fast.py",
+                 "depthpose_core/weights/depthpose_w0125_64x48_synth.pth", "depthpose_core/weights/MODEL_CARD.md"):
         assert (site / name).is_file(), name
     # The installed node code and the installed messages import as one package from the install tree.
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import depthpose_ros.node as n, depthpose_ros.msg as m; "

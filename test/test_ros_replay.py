@@ -1,11 +1,13 @@
 """Live replay through the node (``depthpose_replay_live``): a synthetic bag is published to the real node
-process over Fast DDS on loopback, the answers are recorded into a bag, and the report is honest about drops."""
+process over Fast DDS on loopback, the answers are recorded into a bag, and the report is honest about drops;
+and the live demo (``depthpose_demo_live``) that the README's main command runs."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import cv2
 import pytest
 import torch
 from ros_support import TINY_PARAMS, NodeProcess
@@ -16,6 +18,7 @@ from depthpose_core.models import build_model
 from depthpose_core.preprocess import Preprocessing
 from depthpose_core.replay import SKELETON_ARRAY, stamp_ns, typestore
 from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+from depthpose_ros import demo_live
 from depthpose_ros.live_replay import live_replay, main
 
 FRAMES = 12
@@ -99,3 +102,19 @@ def test_without_a_node_it_says_so(synth_bag: Path, tmp_path: Path, capsys: pyte
     assert f"no node subscribed to ['{IMAGES}'] within 1 s" in capsys.readouterr().out
     assert main([str(tmp_path / "missing"), "--out", str(tmp_path / "o2")]) == 1
     assert "not a readable rosbag2" in capsys.readouterr().out
+
+
+def test_live_demo_runs_the_node_with_the_shipped_weights(tmp_path: Path, mvor_dir: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    out = tmp_path / "demo"
+    code = demo_live.main(["--out", str(out), "--frames", "8", "--fps", "2", "--mvor",
+                           str(mvor_dir / "camma_mvor_2018.json")])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text + (out / "node.log").read_text()
+    assert "trained on SYNTHETIC data only" in text
+    assert "frames published 8, skeleton arrays received 8" in text and "still pending 0" in text, text
+    assert "MVOR PCK@0.2 of the node's answers" in text and "\nall " in text
+    assert cv2.imread(str(out / "demo_sheet.png")).shape == (2 * 192, 4 * 256, 3)  # 8 low-res frames, 4x enlarged
+    with Reader(out / "answers") as reader:  # the node's outputs only: skeleton arrays, no image
+        assert {c.msgtype for c in reader.connections} == {SKELETON_ARRAY}
+    assert "running the shipped demo weights" in (out / "node.log").read_text()
