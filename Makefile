@@ -22,6 +22,7 @@ bench: setup
 	$(VENV)/bin/python bench/bench_synth.py
 	$(VENV)/bin/python bench/bench_data.py
 	$(VENV)/bin/python bench/bench_replay.py
+	$(VENV)/bin/python bench/bench_train.py
 
 # Rebuild the shipped demo weights: synthetic training data, then about two hours of CPU training.
 demo-weights: setup

@@ -17,7 +17,7 @@ setup(
     data_files=[("share/depthpose_ros/msg", sorted(f"msg/{p.name}" for p in Path(__file__).parent.glob("msg/*.msg")))],
     # Any torch build >= 2.1 works (CUDA builds for GPUs); the setup script installs torch 2.14.1 + torchvision 0.29.1.
     install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8", "pyyaml>=6", "rosbags>=0.11",
-                      "tqdm>=4.60"],
+                      "tqdm>=4.60", "tensorboard>=2.14"],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6", "scikit-image>=0.22"],
         # Pseudo-labelling backends: torchvision's Keypoint R-CNN; Ultralytics YOLO-pose (AGPL-3.0) with the

@@ -410,7 +410,10 @@ def replay(bag: Path, out: Path, runtime: RuntimeConfig, *, topics: list[str] | 
     path = results or out.with_name(out.name + "_results.json")
     path.write_text(json.dumps([r for rs in summary.results.values() for r in rs]))
     print(f"wrote {path}")
-    if ground_truth is not None:
+    stopped = summary.interrupted or summary.error is not None
+    if ground_truth is not None and stopped:
+        print("no PCK: the run stopped before the end of the bag")
+    elif ground_truth is not None:
         try:
             tables = evaluate_replay(summary.results, ground_truth)
         except DepthPoseError as err:
@@ -418,4 +421,4 @@ def replay(bag: Path, out: Path, runtime: RuntimeConfig, *, topics: list[str] | 
         else:
             print(f"MVOR PCK@0.2 against {gt}:")
             print(format_table(tables))
-    return 1 if summary.interrupted else 0
+    return 1 if stopped else 0

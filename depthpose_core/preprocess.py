@@ -15,13 +15,17 @@ import numpy as np
 
 from depthpose_core.errors import InputError
 
-__all__ = ["DOWNSAMPLING", "Preprocessing", "normalise_depth", "to_lowres", "to_model_input"]
+__all__ = ["DOWNSAMPLING", "PRIVACY_MAX_SIZE", "Preprocessing", "check_privacy", "normalise_depth", "to_lowres",
+           "to_model_input"]
 
 #: Interpolation used to reduce a frame to the low resolution (OpenCV flags). "bicubic" is the paper's.
 DOWNSAMPLING: dict[str, int] = {"bicubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST}
 
 # Largest relative difference between the frame's and the low resolution's aspect ratios that is accepted.
 _ASPECT_TOLERANCE = 0.01
+#: Largest low resolution (width, height) the deployed tools run (node, replay): twice the paper's 80x60. Beyond
+#: it a frame could show who is in the room, and the low-resolution debug images would carry it.
+PRIVACY_MAX_SIZE = (160, 120)
 
 
 @dataclass(frozen=True)
@@ -165,3 +169,16 @@ def to_model_input(lowres: np.ndarray, pre: Preprocessing) -> np.ndarray:
         return lowres
     up = cv2.resize(lowres, pre.model_size, interpolation=cv2.INTER_CUBIC)
     return np.clip(up, 0.0, 1.0, out=up)
+
+
+def check_privacy(pre: Preprocessing, what: str) -> None:
+    """Refuse a model whose low resolution exceeds :data:`PRIVACY_MAX_SIZE`.
+
+    Raises:
+        InputError: naming ``what`` (e.g. the checkpoint) and the sizes.
+    """
+    (lw, lh), (mw, mh) = pre.lowres_size, PRIVACY_MAX_SIZE
+    if lw > mw or lh > mh:
+        raise InputError(f"{what} reduces frames to {lw}x{lh} pixels; only models whose low resolution is at most "
+                         f"{mw}x{mh} are run here (privacy)")  # fmt: skip
+

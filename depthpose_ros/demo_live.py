@@ -19,18 +19,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
+from rclpy.executors import ExternalShutdownException
 from rosbags.rosbag2 import Reader
 
 from depthpose_core.checkpoint import load_checkpoint
 from depthpose_core.errors import DepthPoseError
-from depthpose_core.eval.pck import format_table
 from depthpose_core.messages import image_to_depth, skeletons_from_array
 from depthpose_core.preprocess import Preprocessing, to_lowres
-from depthpose_core.replay import IMAGE, SKELETON_ARRAY, evaluate_replay, stamp_ns, typestore
+from depthpose_core.replay import IMAGE, SKELETON_ARRAY, stamp_ns, typestore
 from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
 from depthpose_core.viz import contact_sheet, labelled_tile
 from depthpose_core.weights import demo_weights
-from depthpose_ros.live_replay import live_replay
+from depthpose_ros.live_replay import live_replay, print_report
 
 __all__ = ["main"]
 
@@ -55,9 +55,12 @@ def _dds_environment() -> dict[str, str]:
     return env
 
 
-def _start_node(model: Path, log: Path, env: dict[str, str]) -> subprocess.Popen:
-    args = [sys.executable, "-m", "depthpose_ros.node", "--ros-args", "-p", f"model:={model}", "-p",
-            "device:=cpu", "-r", f"depth/image:={_IMAGES}", "-r", f"skeletons:={_SKELETONS}"]  # fmt: skip
+def _start_node(model: Path | None, log: Path, env: dict[str, str]) -> subprocess.Popen:
+    """``depthpose_node`` in its own process (device auto); without ``model``, its default: the shipped weights."""
+    args = [sys.executable, "-m", "depthpose_ros.node", "--ros-args", "-r", f"depth/image:={_IMAGES}",
+            "-r", f"skeletons:={_SKELETONS}"]  # fmt: skip
+    if model is not None:
+        args += ["-p", f"model:={model}"]
     with log.open("w") as out:
         return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
 
@@ -116,27 +119,24 @@ def run(out: Path, *, frames: int, fps: float, seed: int, model: Path | None, mv
     env = _dds_environment()
     os.environ.update(env)  # this process publishes too: same discovery range and transport profile
     node_log = out / "node.log"
-    node = _start_node(weights, node_log, env)
+    node = _start_node(model, node_log, env)
     try:
         print(f"node: depthpose_node (log {node_log}) answering on {_SKELETONS}; playing the bag in real time")
         gt = json.loads((data / "annotations.json").read_text())
         report = live_replay(bag, out / "answers", topics=[_IMAGES], wait_s=60.0, ground_truth=gt)
+    except DepthPoseError as err:
+        if node.poll() is None:
+            raise
+        tail = "\n".join(node_log.read_text().splitlines()[-5:])
+        raise DepthPoseError(f"{err}: the node exited with code {node.returncode}; its log ends:\n{tail}") from None
     finally:
         _stop(node)
-    print(report.text())
-    (out / "answers_results.json").write_text(json.dumps([r for rs in report.results.values() for r in rs]))
-    try:
-        tables = evaluate_replay(report.results, gt)
-        print(f"\nMVOR PCK@0.2 of the node's answers against the scene's truth ({tables['all'].num_persons} "
-              "labelled persons; dropped frames count as missed):")  # fmt: skip
-        print(format_table(tables))
-    except DepthPoseError as err:
-        print(f"no PCK: {err}")
+    print_report(report, out / "answers", gt, "the scene's truth")
     h, w, _ = _sheet(bag, out / "answers", pre)
     print(f"\nwrote {out}/demo_sheet.png ({w}x{h}: the low-resolution frames enlarged, with the node's skeletons and "
           f"track ids), answers/ (the node's skeleton arrays, a rosbag2), answers_results.json, synth/ (the input "
           "bag and its truth), node.log")  # fmt: skip
-    return 0
+    return 130 if report.interrupted else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DepthPoseError as err:
         print(f"ERROR: {err}")
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ExternalShutdownException):
         return 130
     print(f"demo took {time.monotonic() - started:.0f} s")
     return code

@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,16 +42,19 @@ from depthpose_core.replay import (
     evaluate_replay,
     open_bag,
     output_topic,
+    select_topics,
     stamp_ns,
     storage_of,
     typestore,
 )
 from depthpose_ros.msg import Skeleton2DArray
 
-__all__ = ["LiveReport", "live_replay", "main", "result_of"]
+__all__ = ["COUNTERS", "LiveReport", "NodeCounters", "live_replay", "main", "print_report", "result_of"]
 
 _IMAGE, _INFO = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo"
 _MATCH_GRACE_S = 1.0
+# Longest extra wait for the node's first diagnostics (published every second) before the replay starts.
+_BASELINE_WAIT_S = 1.5
 #: The node's counters (``/diagnostics`` keys) a replay reports, as differences over the replay.
 COUNTERS = ("images received", "frames processed", "frames dropped", "frames failed", "bad input",
             "images lost before the node")  # fmt: skip
@@ -80,18 +84,23 @@ class NodeCounters:
 
 @dataclass
 class LiveReport:
-    """What a live replay saw (see the module docstring); ``node`` holds the node's counters (:data:`COUNTERS`)
-    over the replay, empty when no diagnostics of a node reading the played topics arrived."""
+    """What a live replay saw (see the module docstring).
+
+    ``received`` counts every skeleton array that arrived, ``unmatched`` those answering no frame sent (another
+    publisher's frame, or a second answer to one); ``node`` holds the node's counters (:data:`COUNTERS`) over the
+    replay, empty when diagnostics of a node reading some played topic (``missing_diagnostics``) never arrived.
+    """
 
     topics: list[str] = field(default_factory=list)
     published: int = 0
     received: int = 0
-    duplicates: int = 0
     unmatched: int = 0
     node: dict[str, int] = field(default_factory=dict)
+    missing_diagnostics: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     results: dict[str, list[dict]] = field(default_factory=dict)
     seconds: float = 0.0
+    interrupted: bool = False
 
     def unaccounted(self) -> int | None:
         """Frames published that the node neither received nor counted as lost (lost after the node's last
@@ -109,16 +118,21 @@ class LiveReport:
 
     def text(self) -> str:
         p50, p95 = (np.percentile(self.latencies_ms, [50, 95]) if self.latencies_ms else (float("nan"),) * 2)
-        n = {k: str(v) for k, v in self.node.items()} or dict.fromkeys(COUNTERS, "? (no diagnostics)")
-        return "\n".join([
-            f"frames published {self.published}, skeleton arrays received {self.received} "
-            f"(duplicates {self.duplicates}, not matching a published frame {self.unmatched}) in {self.seconds:.1f} s",
+        n = {k: str(v) for k, v in self.node.items()} or dict.fromkeys(COUNTERS, "?")
+        lines = [
+            f"frames published {self.published}, skeleton arrays received {self.received} (answering no frame sent "
+            f"{self.unmatched}) in {self.seconds:.1f} s" + (" -- INTERRUPTED" if self.interrupted else ""),
             f"node: images received {n['images received']}, frames processed {n['frames processed']}, dropped "
             f"(newest frame only) {n['frames dropped']}, lost before the node {n['images lost before the node']}, "
             f"bad input {n['bad input']}, failed {n['frames failed']}; still pending {self.pending()}, published "
             f"but unaccounted for {self.unaccounted()}",
-            f"end-to-end latency (arrival here - publication): p50 {p50:.1f} ms, p95 {p95:.1f} ms",
-        ])  # fmt: skip
+            f"end-to-end latency (answer here - publication, matched by header stamp): p50 {p50:.1f} ms, "
+            f"p95 {p95:.1f} ms",
+        ]  # fmt: skip
+        if self.missing_diagnostics:
+            lines.append(f"no /diagnostics from a depthpose node reading {self.missing_diagnostics}: its counters "
+                         "are unknown")  # fmt: skip
+        return "\n".join(lines)
 
 
 def result_of(msg: Skeleton2DArray, image_id: object) -> list[dict]:
@@ -136,113 +150,130 @@ def live_replay(
     Args:
         bag: the input rosbag2 (sqlite3 or mcap).
         out: the bag to record into (must not exist).
-        topics: image topics to publish (default: all); camera infos always go with them.
+        topics: image topics to publish (default: all); the camera infos in their namespaces go with them.
         skeleton_topics: image topic -> the topic the node answers on (default: ``<namespace>/skeletons``).
         rate: playback speed factor (0.5 = half speed).
         clock: also publish ``/clock`` with the bag time.
         wait_s: how long to wait for the node to subscribe.
         settle_s: the longest wait after the last frame for the node to finish (it ends sooner when the node's
             diagnostics show every frame received or lost and none pending).
-        ground_truth: labels with ``stamp_ns`` and ``topic`` per image, for the results' image ids.
+        ground_truth: labels with ``stamp_ns`` or ``frame_index`` (and ``topic``) per image, for the results'
+            image ids.
+
+    Returns:
+        The report; Ctrl-C while playing ends the replay early with ``interrupted`` set (the bag is closed).
 
     Raises:
-        DepthPoseError: unreadable bag, existing output, no node subscribed in time.
+        DepthPoseError: unreadable bag, missing topic, existing output, bad rate, no node subscribed in time.
     """
-    store = typestore()
+    if not rate > 0:
+        raise DepthPoseError(f"rate must be > 0, got {rate}")
     if out.exists():
         raise DepthPoseError(f"output bag {out} already exists")
+    store = typestore()
     reader = open_bag(bag)
     report = LiveReport()
-    index = GroundTruthIndex(ground_truth)
     context = rclpy.Context()
     rclpy.init(context=context)
     node = Node("depthpose_replay", context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    writer = Writer(out, version=9, storage_plugin=storage_of(reader))
-    writer.open()
+    writer = None
+    start = time.monotonic()
     try:
-        images = [c for c in reader.connections if c.msgtype == _IMAGE and (not topics or c.topic in topics)]
-        if not images:
-            raise DepthPoseError(f"{bag} holds no image topic to play (asked for {topics or 'any'})")
-        report.topics = [c.topic for c in images]
-        infos = [c for c in reader.connections if c.msgtype == _INFO]
+        images, infos = select_topics(reader, list(topics) if topics else None, bag)
+        report.topics = sorted({c.topic for c in images})
+        report.results = {t: [] for t in report.topics}  # a camera without answers still counts in the PCK
+        index = GroundTruthIndex(ground_truth, report.topics)
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        pubs = {c.topic: node.create_publisher(Image, c.topic, reliable) for c in images}
+        pubs = {t: node.create_publisher(Image, t, reliable) for t in report.topics}
         pubs.update({c.topic: node.create_publisher(CameraInfo, c.topic, reliable) for c in infos})
         clock_pub = node.create_publisher(Clock, "/clock", 10) if clock else None
-        sent: dict[tuple[str, int], float] = {}
-        seen: set[tuple[str, int]] = set()
-        answer_topics = {c.topic: (skeleton_topics or {}).get(c.topic, output_topic(c.topic, "skeletons"))
-                         for c in images}  # fmt: skip
-
-        def record(image_topic: str, conn: object) -> object:
-            def on_array(msg: Skeleton2DArray) -> None:
-                arrived = time.monotonic()
-                writer.write(conn, node.get_clock().now().nanoseconds, serialize_message(msg))
-                key = (image_topic, stamp_ns(msg.header))
-                report.received += 1
-                if key in seen:
-                    report.duplicates += 1
-                    return
-                seen.add(key)
-                if key not in sent:
-                    report.unmatched += 1
-                    return
-                report.latencies_ms.append((arrived - sent[key]) * 1e3)
-                image_id = index.find(image_topic, key[1], -1)
-                found = result_of(msg, image_id if image_id is not None else f"{image_topic}@{key[1]}")
-                report.results.setdefault(image_topic, []).extend(found)
-            return on_array
-
+        # Publication times per (topic, header stamp), oldest first (stamps may repeat), with the frame's position.
+        sent: dict[tuple[str, int], deque[tuple[float, int]]] = defaultdict(deque)
+        answer_topics = {t: (skeleton_topics or {}).get(t, output_topic(t, "skeletons")) for t in report.topics}
+        arrivals: list[tuple[str, float, Skeleton2DArray]] = []
         for image_topic, answer in answer_topics.items():
-            conn = writer.add_connection(answer, SKELETON_ARRAY, typestore=store)
-            node.create_subscription(Skeleton2DArray, answer, record(image_topic, conn), 100)
+            node.create_subscription(Skeleton2DArray, answer,
+                                     lambda msg, t=image_topic: arrivals.append((t, time.monotonic(), msg)), 100)
         counters = NodeCounters(report.topics)
         node.create_subscription(DiagnosticArray, "/diagnostics", counters.on_diagnostics, 10)
         deadline = time.monotonic() + wait_s
-        while any(pubs[c.topic].get_subscription_count() == 0 for c in images):
+        while any(pubs[t].get_subscription_count() == 0 for t in report.topics):
             if time.monotonic() > deadline:
-                raise DepthPoseError(f"no node subscribed to {[c.topic for c in images]} within {wait_s:.0f} s")
+                raise DepthPoseError(f"no node subscribed to {report.topics} within {wait_s:.0f} s")
             executor.spin_once(timeout_sec=0.05)
+        writer = Writer(out, version=9, storage_plugin=storage_of(reader))
+        writer.open()
+        conns = {t: writer.add_connection(a, SKELETON_ARRAY, typestore=store) for t, a in answer_topics.items()}
+
+        def take_arrivals() -> None:
+            """Record and match what arrived since the last call."""
+            while arrivals:
+                image_topic, arrived, msg = arrivals.pop(0)
+                writer.write(conns[image_topic], node.get_clock().now().nanoseconds, serialize_message(msg))
+                report.received += 1
+                queue = sent.get((image_topic, stamp_ns(msg.header)))
+                if not queue:
+                    report.unmatched += 1  # an answer to no frame we sent (or a second answer to one)
+                    continue
+                published, position = queue.popleft()
+                report.latencies_ms.append((arrived - published) * 1e3)
+                image_id = index.find(image_topic, stamp_ns(msg.header), position)
+                key = image_id if image_id is not None else f"{image_topic}@{stamp_ns(msg.header)}"
+                report.results[image_topic] += result_of(msg, key)
+
         # Our side has matched; give the node's side a moment too (a best-effort writer drops samples for a
         # reader it has not matched yet), and take the node's counters before the replay (diagnostics come
         # every second; a node that has just started has none to subtract).
         grace = time.monotonic() + _MATCH_GRACE_S
-        while time.monotonic() < grace or (len(counters.latest) < len(images) and time.monotonic() < grace + 1.5):
+        while time.monotonic() < grace or (len(counters.latest) < len(report.topics)
+                                           and time.monotonic() < grace + _BASELINE_WAIT_S):  # fmt: skip
             executor.spin_once(timeout_sec=0.05)
+        arrivals.clear()  # answers to earlier traffic are not this replay's
         baseline = {t: dict(c) for t, c in counters.latest.items()}
         start, first = time.monotonic(), None
-        for conn, bag_time, raw in reader.messages(connections=images + infos):
-            first = bag_time if first is None else first
-            due = start + (bag_time - first) * 1e-9 / rate
-            while time.monotonic() < due:
-                executor.spin_once(timeout_sec=min(0.005, max(due - time.monotonic(), 0.0)))
-            if clock_pub is not None:
-                clock_msg = Clock()
-                clock_msg.clock.sec, clock_msg.clock.nanosec = divmod(bag_time, 1_000_000_000)
-                clock_pub.publish(clock_msg)
-            msg = deserialize_message(raw, Image if conn.msgtype == _IMAGE else CameraInfo)
-            pubs[conn.topic].publish(msg)
-            if conn.msgtype == _IMAGE:
-                report.published += 1
-                sent[(conn.topic, stamp_ns(msg.header))] = time.monotonic()
-        # Wait for the node to finish: every frame it was sent is received or lost, and none is pending, in
-        # diagnostics published after the last frame; or until settle_s.
-        last, end = time.monotonic(), time.monotonic() + settle_s
-        while time.monotonic() < end:
-            executor.spin_once(timeout_sec=0.05)
-            if len(counters.latest) == len(images) and min(counters.arrived.values()) > last:
-                report.node = counters.since(baseline)
-                if report.unaccounted() == 0 and report.pending() == 0:
-                    spin_until = time.monotonic() + 0.3  # the last answers are published before diagnostics
-                    while time.monotonic() < spin_until:
-                        executor.spin_once(timeout_sec=0.05)
-                    break
-        report.node = counters.since(baseline) if counters.latest else {}
-        report.seconds = time.monotonic() - start
+        positions: Counter[str] = Counter()
+        try:
+            for conn, bag_time, raw in reader.messages(connections=images + infos):
+                first = bag_time if first is None else first
+                due = start + (bag_time - first) * 1e-9 / rate
+                while time.monotonic() < due:
+                    executor.spin_once(timeout_sec=min(0.005, max(due - time.monotonic(), 0.0)))
+                    take_arrivals()
+                if clock_pub is not None:
+                    clock_msg = Clock()
+                    clock_msg.clock.sec, clock_msg.clock.nanosec = divmod(bag_time, 1_000_000_000)
+                    clock_pub.publish(clock_msg)
+                msg = deserialize_message(raw, Image if conn.msgtype == _IMAGE else CameraInfo)
+                pubs[conn.topic].publish(msg)
+                if conn.msgtype == _IMAGE:
+                    report.published += 1
+                    sent[(conn.topic, stamp_ns(msg.header))].append((time.monotonic(), positions[conn.topic]))
+                    positions[conn.topic] += 1
+            # Wait for the node to finish: every frame it was sent is received or lost, and none is pending, in
+            # diagnostics published after the last frame; or until settle_s.
+            last, end = time.monotonic(), time.monotonic() + settle_s
+            while time.monotonic() < end:
+                executor.spin_once(timeout_sec=0.05)
+                take_arrivals()
+                if len(counters.latest) == len(report.topics) and min(counters.arrived.values()) > last:
+                    report.node = counters.since(baseline)
+                    if report.unaccounted() == 0 and report.pending() == 0:
+                        linger = time.monotonic() + 0.3  # the last answers are published before diagnostics
+                        while time.monotonic() < linger:
+                            executor.spin_once(timeout_sec=0.05)
+                        take_arrivals()
+                        break
+        except (KeyboardInterrupt, ExternalShutdownException):
+            report.interrupted = True
+        take_arrivals()
+        report.node = counters.since(baseline) if len(counters.latest) == len(report.topics) else {}
+        report.missing_diagnostics = sorted(set(report.topics) - set(counters.latest))
     finally:
-        writer.close()
+        report.seconds = time.monotonic() - start
+        if writer is not None:
+            writer.close()
         reader.close()
         executor.shutdown()
         node.destroy_node()
@@ -275,20 +306,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (KeyboardInterrupt, ExternalShutdownException):
         return 130
-    print(report.text())
     print(f"wrote {args.out}")
-    results_path = args.out.with_name(args.out.name + "_results.json")
+    print_report(report, args.out, gt, str(args.gt))
+    return 130 if report.interrupted else 0
+
+
+def print_report(report: LiveReport, out: Path, gt: dict | None, gt_name: str) -> None:
+    """Print the report, write ``<out>_results.json`` and, with ground truth and a complete run, print the PCK."""
+    print(report.text())
+    results_path = out.with_name(out.name + "_results.json")
     results_path.write_text(json.dumps([r for found in report.results.values() for r in found]))
     print(f"wrote {results_path}")
-    if gt is not None:
-        try:
-            tables = evaluate_replay(report.results, gt)
-        except DepthPoseError as err:
-            print(f"no PCK: {err}")
-        else:
-            print(f"MVOR PCK@0.2 of the node's answers (frames it dropped count as missed) against {args.gt}:")
-            print(format_table(tables))
-    return 0
+    if gt is None:
+        return
+    if report.interrupted:
+        print("no PCK: the replay was interrupted")
+        return
+    try:
+        tables = evaluate_replay(report.results, gt)
+    except DepthPoseError as err:
+        print(f"no PCK: {err}")
+        return
+    print(f"MVOR PCK@0.2 of the node's answers against {gt_name} ({tables['all'].num_persons} labelled persons; "
+          "frames the node dropped count as missed):")  # fmt: skip
+    print(format_table(tables))
 
 
 if __name__ == "__main__":

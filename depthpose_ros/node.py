@@ -36,7 +36,7 @@ from depthpose_core.checkpoint import load_checkpoint
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.messages import ImageError, image_to_depth
-from depthpose_core.preprocess import Preprocessing
+from depthpose_core.preprocess import Preprocessing, check_privacy
 from depthpose_core.tracking import SkeletonTracker
 from depthpose_core.viz import draw_overlay
 from depthpose_core.weights import demo_weights
@@ -44,7 +44,7 @@ from depthpose_ros import diagnostics
 from depthpose_ros.conversions import bgr_image, skeleton_markers, skeletons_to_msg
 from depthpose_ros.latest import LatestOnly
 from depthpose_ros.msg import Skeleton2DArray
-from depthpose_ros.parameters import PRIVACY_MAX_SIZE, RuntimeSettings, declare_parameters, runtime_settings
+from depthpose_ros.parameters import RuntimeSettings, declare_parameters, runtime_settings
 from depthpose_ros.stats import FrameStats, StatsSnapshot
 
 __all__ = ["CAMERA_INFO_TOPIC", "INPUT_TOPIC", "NODE_NAME", "OUTPUT_TOPIC", "DepthPoseNode", "main", "make_estimator"]
@@ -132,12 +132,10 @@ class DepthPoseNode(Node):
             self._estimator = make_estimator(self._values, self._runtime)
         except (ValueError, ParameterException) as err:
             raise DepthPoseError(str(err)) from None
-        lw, lh = self._estimator.preprocessing.lowres_size
-        if lw > PRIVACY_MAX_SIZE[0] or lh > PRIVACY_MAX_SIZE[1]:
-            raise DepthPoseError(
-                f"model {self._estimator.info.weights} reduces frames to {lw}x{lh} pixels; the node only runs models "
-                f"whose low resolution is at most {PRIVACY_MAX_SIZE[0]}x{PRIVACY_MAX_SIZE[1]} (privacy)"
-            )
+        try:
+            check_privacy(self._estimator.preprocessing, f"model {self._estimator.info.weights}")
+        except InputError as err:
+            raise DepthPoseError(str(err)) from None
         info, pre = self._estimator.info, self._estimator.preprocessing
         self.get_logger().info(
             f"model {info.name} ({info.weights}) on {info.device}, {info.precision}; input reduced to "

@@ -18,16 +18,12 @@ from rclpy.node import Node
 from depthpose_core.decode import MODES, DecoderParams
 from depthpose_core.inference import PRECISIONS
 from depthpose_core.messages import MAX_PIXELS
+from depthpose_core.preprocess import PRIVACY_MAX_SIZE
 from depthpose_core.tracking import TrackerParams
 
-__all__ = ["PARAMETERS", "PRIVACY_MAX_SIZE", "ParamSpec", "RuntimeSettings", "declare_parameters", "runtime_settings"]
+__all__ = ["PARAMETERS", "ParamSpec", "RuntimeSettings", "declare_parameters", "runtime_settings"]
 
 _RESTART = " Read-only: fixed at start-up (restart the node to change it)."
-
-#: Largest low resolution (width, height) the node accepts: twice the paper's 80x60. Beyond it a frame could
-#: show who is in the room, and the low-resolution debug image would carry it.
-PRIVACY_MAX_SIZE = (160, 120)
-
 
 @dataclass(frozen=True)
 class ParamSpec:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import Reader, Writer
 from rosbags.typesys import Stores, get_typestore
 
@@ -117,23 +118,73 @@ def test_bad_messages_are_reported_counted_and_skipped(tiny_model: Path, tmp_pat
     assert stamps == [1 * 10**9, 2 * 10**9, 6 * 10**9]  # nothing lost, nothing twice
 
 
-def test_an_interrupted_run_leaves_a_valid_bag_and_says_so(synth_bag: Path, tiny_model: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("stop", "said"), [(KeyboardInterrupt(), "INTERRUPTED"),
+                                            (RuntimeError("out of memory"), "FAILED: RuntimeError: out of memory")])
+def test_a_stopped_run_leaves_a_valid_bag_and_says_what_it_holds(
+    synth_bag: Path, tiny_model: Path, tmp_path: Path, stop: BaseException, said: str
+) -> None:
     est = _estimator(tiny_model)
     real = est.estimate_lowres
     calls = []
 
-    def interrupted(*args: object, **kwargs: object) -> object:
+    def stopping(*args: object, **kwargs: object) -> object:
         calls.append(1)
         if len(calls) == 3:
-            raise KeyboardInterrupt
+            raise stop
         return real(*args, **kwargs)
 
-    est.estimate_lowres = interrupted
+    est.estimate_lowres = stopping
     summary = replay_bag(synth_bag / "bags/seq000", tmp_path / "out", est, progress=False)
-    assert summary.interrupted and summary.written == 4
-    assert "INTERRUPTED" in summary.report()
+    # two batches of two cameras written, the third batch failed, and the next image had been read
+    assert summary.written == 4 and summary.unprocessed == 3
+    assert summary.images == summary.written + sum(summary.skipped.values()) + summary.unprocessed
+    assert said in summary.report() and "not processed (run stopped) 3" in summary.report()
     arrays = [m for m in _read(tmp_path / "out") if m[1] == SKELETON_ARRAY]  # the bag opens: it was closed
     assert len(arrays) == summary.written
+
+
+def test_models_beyond_the_privacy_limit_are_refused(synth_bag: Path, tmp_path: Path) -> None:
+    est = PoseEstimator.untrained("depthpose", Preprocessing((320, 240), (320, 240)), device="cpu")
+    with pytest.raises(DepthPoseError, match="320x240 pixels.*at most 160x120"):
+        replay_bag(synth_bag / "bags/seq000", tmp_path / "out", est, debug_image=True, progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_ground_truth_without_topics_matches_by_stamp_or_by_frame_index(
+    synth_bag: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    gt = json.loads((synth_bag / "annotations.json").read_text())
+    camera = "/cam1/depth/image_raw"
+    images = [i for i in gt["images"] if i["topic"] == camera]
+    by_stamp = {**gt, "images": [{k: v for k, v in i.items() if k not in ("topic", "frame_index")} for i in images]}
+    by_index = {**gt, "images": [{k: v for k, v in i.items() if k not in ("topic", "stamp_ns")} for i in images]}
+    for k, labels in enumerate((by_stamp, by_index)):
+        summary = replay_bag(synth_bag / "bags/seq000", tmp_path / f"out{k}", _estimator(tiny_model),
+                             topics=[camera], ground_truth=labels, progress=False)  # fmt: skip
+        assert summary.written == 5 and summary.without_ground_truth == 0
+        ids = {r["image_id"] for r in summary.results[camera]}
+        assert ids <= {i["id"] for i in images}
+    # Two cameras and labels by frame index without a topic: ambiguous, so nothing matches, and the summary says so.
+    summary = replay_bag(synth_bag / "bags/seq000", tmp_path / "out2", _estimator(tiny_model), ground_truth=by_index,
+                         progress=False)  # fmt: skip
+    assert summary.without_ground_truth == 10
+    assert "10 written frame(s) matched no ground-truth image" in summary.report()
+
+
+def test_several_connections_on_one_topic_make_one_output_topic(tiny_model: Path, tmp_path: Path) -> None:
+    store = get_typestore(Stores.ROS2_KILTED)
+    t0 = QosTime(0, 0)
+    qos = [Qos(QosHistory.KEEP_LAST, 1, reliability, QosDurability.VOLATILE, t0, t0, QosLiveliness.AUTOMATIC, t0,
+               False) for reliability in (QosReliability.RELIABLE, QosReliability.BEST_EFFORT)]  # fmt: skip
+    with Writer(tmp_path / "in", version=9) as writer:  # two publishers on /d with different QoS
+        conns = [writer.add_connection("/d", "sensor_msgs/msg/Image", typestore=store, offered_qos_profiles=[q])
+                 for q in qos]  # fmt: skip
+        for t in (1, 2, 3, 4):
+            writer.write(conns[t % 2], t * 10**9, _image(store, t))
+    summary = replay_bag(tmp_path / "in", tmp_path / "out", _estimator(tiny_model), progress=False)
+    assert summary.written == 4 and list(summary.topics) == ["/d"]
+    outputs = _read(tmp_path / "out")
+    assert [stamp_ns(m[3].header) for m in outputs] == [t * 10**9 for t in (1, 2, 3, 4)]
 
 
 def test_ground_truth_gives_pck_per_camera_and_overall(synth_bag: Path, tiny_model: Path, tmp_path: Path) -> None:
@@ -166,7 +217,8 @@ def test_replay_command(
     code = main(["replay", bag, "--out", str(tmp_path / "out"), *args])
     text = capsys.readouterr().out
     assert code == 0, text
-    assert "images read 5, skeleton arrays written 5, skipped 0" in text and "/cam2/depth/skeletons" in text
+    assert "images read 5, skeleton arrays written 5, skipped 0, camera infos copied 5" in text, text
+    assert "/cam2/depth/skeletons" in text  # and only cam2's camera infos were copied
     assert "MVOR PCK@0.2" in text and isinstance(json.loads((tmp_path / "out_results.json").read_text()), list)
     assert main(["replay", str(tmp_path / "nothing"), "--out", str(tmp_path / "o2"), "--model", str(tiny_model)]) == 1
     assert "not a readable rosbag2" in capsys.readouterr().out

@@ -60,7 +60,7 @@ def test_at_a_followable_rate_every_frame_is_answered_and_recorded(
     finally:
         node.stop()
     assert code == 0, text + node.output()
-    assert f"frames published {FRAMES}, skeleton arrays received {FRAMES} (duplicates 0, not matching" in text, text
+    assert f"frames published {FRAMES}, skeleton arrays received {FRAMES} (answering no frame sent 0)" in text, text
     node_line = (f"node: images received {FRAMES}, frames processed {FRAMES}, dropped (newest frame only) 0, lost "
                  "before the node 0, bad input 0, failed 0; still pending 0, published but unaccounted for 0")
     assert node_line in text, text
@@ -94,14 +94,20 @@ def test_under_overload_the_drops_match_what_the_node_reports(synth_bag: Path, t
     assert n["images received"] + n["images lost before the node"] == report.published, report.text()
     # every unanswered frame is explained by the node's own counters
     assert report.published - report.received == n["frames dropped"] + n["images lost before the node"]
-    assert len(report.latencies_ms) == report.received and not report.duplicates and not report.unmatched
+    assert len(report.latencies_ms) == report.received and not report.unmatched and not report.missing_diagnostics
 
 
 def test_without_a_node_it_says_so(synth_bag: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(synth_bag / "bags/seq000"), "--out", str(tmp_path / "o"), "--wait", "1"]) == 1
+    bag = str(synth_bag / "bags/seq000")
+    assert main([bag, "--out", str(tmp_path / "o"), "--wait", "1"]) == 1
     assert f"no node subscribed to ['{IMAGES}'] within 1 s" in capsys.readouterr().out
+    assert not (tmp_path / "o").exists()  # nothing recorded: no empty bag left behind to block the next run
     assert main([str(tmp_path / "missing"), "--out", str(tmp_path / "o2")]) == 1
     assert "not a readable rosbag2" in capsys.readouterr().out
+    assert main([bag, "--out", str(tmp_path / "o3"), "--topic", "/cam9/depth"]) == 1
+    assert "has no image topic ['/cam9/depth']" in capsys.readouterr().out
+    assert main([bag, "--out", str(tmp_path / "o4"), "--rate", "0"]) == 1
+    assert "rate must be > 0" in capsys.readouterr().out
 
 
 def test_live_demo_runs_the_node_with_the_shipped_weights(tmp_path: Path, mvor_dir: Path,

@@ -11,6 +11,7 @@ from depthpose_core.replay.offline import (
     evaluate_replay,
     output_topic,
     replay_bag,
+    select_topics,
     stamp_ns,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "open_bag",
     "output_topic",
     "replay_bag",
+    "select_topics",
     "stamp_ns",
     "storage_of",
     "typestore",

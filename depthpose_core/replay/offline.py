@@ -5,8 +5,9 @@ encoding the node accepts), reduced at ingress, estimated; images of several cam
 go through the network in one batch. For each, a ``depthpose_ros/Skeleton2DArray`` with the image's header is
 written at the image's bag timestamp on ``<image topic's namespace>/skeletons`` (optionally a low-resolution
 ``debug_image`` beside it); CameraInfo messages are copied through unchanged. An image that cannot be read is
-reported with its topic and time stamp, counted and skipped: ``images == written + skipped``. The output bag is
-closed, and valid, whatever happens; the summary says what was written.
+reported with its topic and time stamp, counted and skipped. The output bag is closed, and valid, whatever
+happens (Ctrl-C, a failing model, a full disk); the summary says what was written:
+``images == written + skipped + unprocessed``.
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.eval.pck import PCKResult, evaluate
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.messages import ImageError, image_to_depth, skeleton_array
+from depthpose_core.preprocess import check_privacy
 from depthpose_core.replay.bags import SKELETON_ARRAY, open_bag, storage_of, typestore
 from depthpose_core.tracking import SkeletonTracker
 from depthpose_core.viz import draw_overlay
 
-__all__ = ["IMAGE", "GroundTruthIndex", "ReplaySummary", "evaluate_replay", "output_topic", "replay_bag", "stamp_ns"]
+__all__ = ["IMAGE", "GroundTruthIndex", "ReplaySummary", "evaluate_replay", "output_topic", "replay_bag",
+           "select_topics", "stamp_ns"]
 
 IMAGE = "sensor_msgs/msg/Image"
 _CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
-# Largest image replay accepts (the node's default limit), pixels.
 
 
 def output_topic(image_topic: str, name: str) -> str:
@@ -54,25 +56,33 @@ class ReplaySummary:
     Attributes:
         images: image messages of the selected topics read from the bag.
         written: skeleton arrays written.
-        skipped: images that could not be read, by reason; ``images == written + sum(skipped)``.
+        skipped: images that could not be read, by reason.
+        unprocessed: images read but not estimated because the run stopped (interrupted or failed) while they
+            waited for their batch. Always ``images == written + sum(skipped) + unprocessed``.
         problems: the first skipped images, as "topic @ stamp: reason".
         passed_through: CameraInfo messages copied.
         topics: image topic -> its output topic.
+        without_ground_truth: written frames that matched no ground-truth image (with ground truth given).
         seconds: wall time; ``inference_seconds``: the part spent in the estimator (network and decoder), the
             rest is reading, decoding, reducing and writing.
-        interrupted: the run stopped early (the output bag is still complete and valid).
-        results: per image topic, the COCO-style results (``image_id`` from the ground truth when given).
+        interrupted: the run was stopped by the user; ``error``: what stopped it otherwise. Either way the output
+            bag is closed and valid and holds what is counted here.
+        results: per image topic, the COCO-style results (``image_id`` from the ground truth when found, else
+            ``"<topic>@<stamp>"``).
     """
 
     images: int = 0
     written: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    unprocessed: int = 0
     problems: list[str] = field(default_factory=list)
     passed_through: int = 0
     topics: dict[str, str] = field(default_factory=dict)
+    without_ground_truth: int = 0
     seconds: float = 0.0
     inference_seconds: float = 0.0
     interrupted: bool = False
+    error: str | None = None
     results: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
@@ -89,38 +99,74 @@ class ReplaySummary:
         """Counts in lines of text."""
         lines = [f"images read {self.images}, skeleton arrays written {self.written}, skipped "
                  f"{sum(self.skipped.values())}" + (f" ({dict(self.skipped)})" if self.skipped else "")
+                 + (f", not processed (run stopped) {self.unprocessed}" if self.unprocessed else "")
                  + f", camera infos copied {self.passed_through}"]  # fmt: skip
         lines += [f"  skipped: {p}" for p in self.problems]
+        if self.without_ground_truth:
+            lines.append(f"{self.without_ground_truth} written frame(s) matched no ground-truth image (not evaluated)")
         lines.append(f"{self.images} images in {self.seconds:.1f} s ({self.frames_per_second:.1f} frames/s; "
                      f"inference {self.inference_seconds:.1f} s, the rest {self.overhead_frames_per_second:.0f} "
-                     "frames/s)" + (" -- INTERRUPTED, the output bag holds what is counted above"
-                                    if self.interrupted else ""))  # fmt: skip
+                     "frames/s)")  # fmt: skip
+        if self.interrupted or self.error:
+            cause = "INTERRUPTED" if self.interrupted else f"FAILED: {self.error}"
+            lines.append(f"{cause} -- the output bag is closed and holds what is counted above")
         return "\n".join(lines)
 
 
 class GroundTruthIndex:
-    """Finds the ground-truth image of a bag image: by (topic, stamp), by stamp alone, or by (topic, position)."""
+    """Finds the ground-truth image of a bag image.
 
-    def __init__(self, gt: dict | None) -> None:
+    By (topic, stamp), then (topic, position on the topic) for labelled images that name their ``topic``; labelled
+    images without a topic match by stamp, or by position (``frame_index``) when only one camera is replayed.
+    """
+
+    def __init__(self, gt: dict | None, topics: list[str]) -> None:
         self.by_topic_stamp: dict[tuple[str, int], Any] = {}
-        self.by_stamp: dict[int, list[Any]] = {}
         self.by_topic_index: dict[tuple[str, int], Any] = {}
+        self.by_stamp: dict[int, Any] = {}
+        self.by_index: dict[int, Any] = {}
+        self.single = len(set(topics)) == 1
         for img in (gt or {}).get("images", []):
             topic = img.get("topic")
             if "stamp_ns" in img:
-                self.by_stamp.setdefault(int(img["stamp_ns"]), []).append(img["id"])
                 if topic:
                     self.by_topic_stamp[(topic, int(img["stamp_ns"]))] = img["id"]
-            if topic and "frame_index" in img:
-                self.by_topic_index[(topic, int(img["frame_index"]))] = img["id"]
+                else:
+                    self.by_stamp[int(img["stamp_ns"])] = img["id"]
+            if "frame_index" in img:
+                if topic:
+                    self.by_topic_index[(topic, int(img["frame_index"]))] = img["id"]
+                else:
+                    self.by_index[int(img["frame_index"])] = img["id"]
 
     def find(self, topic: str, stamp: int, index: int) -> Any:
-        if (topic, stamp) in self.by_topic_stamp:
-            return self.by_topic_stamp[(topic, stamp)]
-        same = self.by_stamp.get(stamp, [])
-        if len(same) == 1:
-            return same[0]
-        return self.by_topic_index.get((topic, index))
+        """The ground-truth image id of the ``index``-th image on ``topic`` (stamp in ns), or None."""
+        for table, key in ((self.by_topic_stamp, (topic, stamp)), (self.by_topic_index, (topic, index)),
+                           (self.by_stamp, stamp)):  # fmt: skip
+            if key in table:
+                return table[key]
+        return self.by_index.get(index) if self.single else None
+
+
+def select_topics(reader: Any, topics: list[str] | None, where: object) -> tuple[list[Any], list[Any]]:
+    """The image connections of ``topics`` (default: all image topics) of an opened bag, and the camera-info
+    connections in the same namespaces.
+
+    Raises:
+        DepthPoseError: a requested topic is not an image topic of the bag, or there is none.
+    """
+    images = [c for c in reader.connections if c.msgtype == IMAGE]
+    have = sorted({c.topic for c in images})
+    if topics:
+        missing = sorted(set(topics) - set(have))
+        if missing:
+            raise DepthPoseError(f"{where} has no image topic {missing}; it has {have}")
+        images = [c for c in images if c.topic in topics]
+    if not images:
+        raise DepthPoseError(f"{where} holds no sensor_msgs/Image topic")
+    namespaces = {c.topic.rsplit("/", 1)[0] for c in images}
+    infos = [c for c in reader.connections if c.msgtype == _CAMERA_INFO and c.topic.rsplit("/", 1)[0] in namespaces]
+    return images, infos
 
 
 def replay_bag(
@@ -139,87 +185,91 @@ def replay_bag(
     Args:
         in_path: the input rosbag2 folder (sqlite3 or mcap; detected from its metadata).
         out_path: the output bag folder to create (same storage format as the input).
-        estimator: the model with its settings.
-        topics: image topics to estimate on; None = every ``sensor_msgs/Image`` topic (one per camera).
+        estimator: the model with its settings; its low resolution must respect ``PRIVACY_MAX_SIZE``.
+        topics: image topics to estimate on; None = every ``sensor_msgs/Image`` topic (one per camera). Camera
+            infos in the same namespaces are copied.
         debug_image: also write the low-resolution overlay images.
-        ground_truth: COCO-style labels whose images carry ``stamp_ns`` (and ``topic``, or ``frame_index``), as
+        ground_truth: COCO-style labels whose images carry ``stamp_ns`` or ``frame_index`` (and ``topic``), as
             ``depthpose synth`` writes them; results then use their image ids.
         progress: show a progress bar with frames/s.
         max_problems: how many skipped images to list in the summary (all are counted).
 
+    Returns:
+        The summary; a run stopped by Ctrl-C or by an error while estimating or writing still returns it, with
+        ``interrupted`` or ``error`` set (the output bag is closed either way).
+
     Raises:
-        DepthPoseError: the input is not a readable bag, a topic is missing, the output exists.
+        DepthPoseError: the input is not a readable bag, a topic is missing, the output exists, the model's low
+            resolution is too large.
     """
+    try:
+        check_privacy(estimator.preprocessing, f"model {estimator.info.weights}")
+    except InputError as err:
+        raise DepthPoseError(str(err)) from None
     store = typestore()
     array_t = store.types[SKELETON_ARRAY]
     skel_t, kp_t = store.types["depthpose_ros/msg/Skeleton2D"], store.types["depthpose_ros/msg/Keypoint2D"]
     image_t = store.types[IMAGE]
     summary = ReplaySummary()
-    index = GroundTruthIndex(ground_truth)
     start = time.perf_counter()
     reader = open_bag(in_path)
     writer = None
+    bar = None
+    # Images waiting for their batch: (topic, bag time, header, low-resolution image, frame size, position on the
+    # topic). Only the low resolution is kept, as in the node.
+    pending: list[tuple[str, int, Any, np.ndarray, tuple[int, int], int]] = []
+    in_hand = 0
     try:
-        image_conns = [c for c in reader.connections if c.msgtype == IMAGE]
-        if topics:
-            missing = sorted(set(topics) - {c.topic for c in image_conns})
-            if missing:
-                have = sorted({c.topic for c in image_conns})
-                raise DepthPoseError(f"{in_path} has no image topic {missing}; it has {have}")
-            image_conns = [c for c in image_conns if c.topic in topics]
-        if not image_conns:
-            raise DepthPoseError(f"{in_path} holds no sensor_msgs/Image topic")
-        info_conns = [c for c in reader.connections if c.msgtype == _CAMERA_INFO]
+        image_conns, info_conns = select_topics(reader, topics, in_path)
         out_path = Path(out_path)
         if out_path.exists():
             raise DepthPoseError(f"output bag {out_path} already exists")
         writer = Writer(out_path, version=9, storage_plugin=storage_of(reader))
         writer.open()
+        image_topics = sorted({c.topic for c in image_conns})
+        index = GroundTruthIndex(ground_truth, image_topics)
         outputs, debug, passthrough = {}, {}, {}
-        for conn in image_conns:
-            summary.topics[conn.topic] = output_topic(conn.topic, "skeletons")
-            outputs[conn.topic] = writer.add_connection(summary.topics[conn.topic], SKELETON_ARRAY, typestore=store)
+        for topic in image_topics:  # one output connection per topic, however many input connections it has
+            summary.topics[topic] = output_topic(topic, "skeletons")
+            outputs[topic] = writer.add_connection(summary.topics[topic], SKELETON_ARRAY, typestore=store)
             if debug_image:
-                debug[conn.topic] = writer.add_connection(output_topic(conn.topic, "debug_image"), IMAGE,
-                                                          typestore=store)  # fmt: skip
-            summary.results[conn.topic] = []
-        for conn in info_conns:
-            passthrough[conn.id] = writer.add_connection(conn.topic, conn.msgtype, typestore=store)
-        trackers = {c.topic: SkeletonTracker() for c in image_conns}
+                debug[topic] = writer.add_connection(output_topic(topic, "debug_image"), IMAGE, typestore=store)
+            summary.results[topic] = []
+        for topic in sorted({c.topic for c in info_conns}):
+            passthrough[topic] = writer.add_connection(topic, _CAMERA_INFO, typestore=store)
+        trackers = {topic: SkeletonTracker() for topic in image_topics}
         counts: Counter[str] = Counter()
-        total = sum(c.msgcount for c in image_conns)
-        bar = tqdm(total=total, unit="frame", desc="replay", disable=not progress)
-        # Images waiting for their batch: (connection, bag time, header, low-resolution image, frame size, position
-        # on the topic). Only the low resolution is kept, as in the node.
-        pending: list[tuple[Any, int, Any, np.ndarray, tuple[int, int], int]] = []
+        bar = tqdm(total=sum(c.msgcount for c in image_conns), unit="frame", desc="replay", disable=not progress)
 
         def flush() -> None:
             if not pending:
                 return
-            lowres, sizes = [p[3] for p in pending], [p[4] for p in pending]
             t0 = time.perf_counter()
-            found = estimator.estimate_lowres(lowres, sizes)
+            found = estimator.estimate_lowres([p[3] for p in pending], [p[4] for p in pending])
             summary.inference_seconds += time.perf_counter() - t0
-            for (conn, bag_time, header, low, size, position), people in zip(pending, found):
+            for (topic, bag_time, header, low, size, position), people in zip(list(pending), found):
                 stamp = stamp_ns(header)
-                ids = trackers[conn.topic].update(people, stamp * 1e-9)
+                # Tracks age in image time; unstamped images use the bag time.
+                ids = trackers[topic].update(people, (stamp or bag_time) * 1e-9)
                 out = skeleton_array(header, size, people, ids, array=array_t, skeleton=skel_t, keypoint=kp_t)
-                writer.write(outputs[conn.topic], bag_time, store.serialize_cdr(out, SKELETON_ARRAY))
+                writer.write(outputs[topic], bag_time, store.serialize_cdr(out, SKELETON_ARRAY))
                 if debug_image:
                     overlay = draw_overlay(low, people, scale=1, ids=ids)
                     h, w, _ = overlay.shape
                     img = image_t(header=header, height=h, width=w, encoding="bgr8", is_bigendian=0, step=3 * w,
                                   data=np.ascontiguousarray(overlay).reshape(-1))  # fmt: skip
-                    writer.write(debug[conn.topic], bag_time, store.serialize_cdr(img, IMAGE))
-                image_id = index.find(conn.topic, stamp, position)
-                image_id = image_id if image_id is not None else f"{conn.topic}@{stamp}"
-                summary.results[conn.topic] += [p.to_coco_result(image_id) for p in people]
+                    writer.write(debug[topic], bag_time, store.serialize_cdr(img, IMAGE))
+                image_id = index.find(topic, stamp, position)
+                if image_id is None:
+                    image_id = f"{topic}@{stamp}"
+                    summary.without_ground_truth += ground_truth is not None
+                summary.results[topic] += [p.to_coco_result(image_id) for p in people]
                 summary.written += 1
-            pending.clear()
+                pending.pop(0)
 
         for conn, bag_time, raw in reader.messages(connections=image_conns + info_conns):
             if conn.msgtype == _CAMERA_INFO:
-                writer.write(passthrough[conn.id], bag_time, raw)
+                writer.write(passthrough[conn.topic], bag_time, raw)
                 summary.passed_through += 1
                 continue
             summary.images += 1
@@ -237,14 +287,23 @@ def replay_bag(
                 _skip(summary, getattr(err, "cause", "shape"), conn.topic, bag_time, str(err), max_problems)
                 continue
             stamp = stamp_ns(msg.header)
-            if pending and (stamp != stamp_ns(pending[0][2]) or any(p[0].topic == conn.topic for p in pending)):
+            frame = (conn.topic, bag_time, msg.header, low, (int(msg.width), int(msg.height)), position)
+            if pending and (stamp != stamp_ns(pending[0][2]) or any(p[0] == conn.topic for p in pending)):
+                in_hand = 1  # read, waiting for the previous batch
                 flush()
-            pending.append((conn, bag_time, msg.header, low, (int(msg.width), int(msg.height)), position))
+            pending.append(frame)
+            in_hand = 0
         flush()
-        bar.close()
     except KeyboardInterrupt:
         summary.interrupted = True
+    except Exception as err:  # noqa: BLE001 - whatever stops a started run, the bag is closed and the summary says so
+        if writer is None:
+            raise  # nothing written yet: a plain error
+        summary.error = f"{type(err).__name__}: {err}"
     finally:
+        summary.unprocessed = len(pending) + in_hand
+        if bar is not None:
+            bar.close()
         if writer is not None:
             writer.close()
         reader.close()
