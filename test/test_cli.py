@@ -25,7 +25,7 @@ def test_demo_console_script_runs_the_main_job(tmp_path: pathlib.Path) -> None:
     assert "SYNTHETIC data only" in out and "device cpu" in out and "synthetic operating-room sequence" in out
     assert out.count("frame ") >= 8 and "MVOR PCK@0.2" in out
     row = next(line for line in out.splitlines() if line.startswith("depthpose "))
-    assert float(row.split()[-1]) > 30.0  # the shipped weights find the clinicians of the synthetic room
+    assert float(row.split()[-1]) > 20.0  # the shipped weights find the clinicians (33.1 measured; untrained: 0)
     sheet = cv2.imread(str(tmp_path / "demo_sheet.png"))
     assert sheet.shape == (2 * 48 * 4, 4 * 64 * 4, 3)  # 8 frames, 4 per row, low resolution x4
     results = json.loads((tmp_path / "demo_results.json").read_text())

@@ -9,16 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from narrow_model import save_narrow_model
 from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import Reader, Writer
 from rosbags.typesys import Stores, get_typestore
 
-from depthpose_core.checkpoint import save_checkpoint
 from depthpose_core.cli import main
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.inference import PoseEstimator
-from depthpose_core.models import build_model
 from depthpose_core.preprocess import Preprocessing
 from depthpose_core.replay import SKELETON_ARRAY, evaluate_replay, replay_bag, stamp_ns, typestore
 from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
@@ -26,10 +24,7 @@ from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, w
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "tiny.pth"
-    return save_checkpoint(path, build_model("depthpose", width=0.125).state_dict(), model_name="depthpose",
-                           model_kwargs={"width": 0.125}, preprocessing=Preprocessing((16, 12), (16, 12)))  # fmt: skip
+    return save_narrow_model(tmp_path_factory.mktemp("model") / "tiny.pth", (16, 12))
 
 
 def _estimator(path: Path) -> PoseEstimator:

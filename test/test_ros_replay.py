@@ -9,13 +9,10 @@ from pathlib import Path
 
 import cv2
 import pytest
-import torch
+from narrow_model import save_narrow_model
 from ros_support import TINY_PARAMS, NodeProcess
 from rosbags.rosbag2 import Reader
 
-from depthpose_core.checkpoint import save_checkpoint
-from depthpose_core.models import build_model
-from depthpose_core.preprocess import Preprocessing
 from depthpose_core.replay import SKELETON_ARRAY, stamp_ns, typestore
 from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
 from depthpose_ros import demo_live
@@ -36,10 +33,7 @@ def synth_bag(tmp_path_factory: pytest.TempPathFactory, mvor_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A narrow network at 64x48 (the product's resolution): it follows a few frames per second on a busy CPU."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "small.pth"
-    return save_checkpoint(path, build_model("depthpose", width=0.125).state_dict(), model_name="depthpose",
-                           model_kwargs={"width": 0.125}, preprocessing=Preprocessing((64, 48), (64, 48)))  # fmt: skip
+    return save_narrow_model(tmp_path_factory.mktemp("model") / "small.pth", (64, 48))
 
 
 def _node(tmp_path: Path, **params: object) -> NodeProcess:
