@@ -8,8 +8,10 @@ Usage (from the repository root, in the venv that scripts/setup_env.sh builds)::
    resolution, the node's callback), building the Skeleton2DArray for N people, and publishing it through real
    rclpy. The baseline in the same run is a common naive ingress (copying ``msg.data`` into a new array, then the
    same reduction). Target: total <= 2 ms p50.
-2. End to end: 640x480 frames published at 5 Hz to the ``depthpose_node`` process (16x12 low resolution, no flip
-   test: a small model); latency from the image's header stamp to the arrival of its Skeleton2DArray here.
+2. End to end: 640x480 frames published at 5 Hz to the ``depthpose_node`` process, once with a small untrained
+   model (full-size DepthPose at 16x12, no flip test) and once with the shipped demo weights (64x48, width 0.125,
+   flip test on, the node's defaults); latency from the image's header stamp to the arrival of its
+   Skeleton2DArray here.
 """
 
 from __future__ import annotations
@@ -96,10 +98,17 @@ def overhead(frames: int, people_counts: list[int]) -> None:
     context.try_shutdown()
 
 
-def end_to_end(frames: int, rate_hz: float) -> None:
+#: End-to-end cases: label, node parameters on top of config/depthpose.yaml.
+E2E_CASES = (
+    ("DepthPose 16x12 untrained, no flip", ("model:=untrained", "device:=cpu", "input_width:=16",
+                                            "input_height:=12", "flip_test:=false")),
+    ("demo weights 64x48 w0.125, flip", ("device:=cpu",)),
+)  # fmt: skip
+
+
+def end_to_end(label: str, params: tuple[str, ...], frames: int, rate_hz: float) -> None:
     """Frames to a node process started like users start it (console script), latency measured here."""
     depth, _ = make_demo_frame(0)
-    params = ("model:=untrained", "device:=cpu", "input_width:=16", "input_height:=12", "flip_test:=false")
     args = [str(Path(sys.executable).with_name("depthpose_node")), "--ros-args", "--params-file",
             str(REPO / "config" / "depthpose.yaml"), *(a for p in params for a in ("-p", p))]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -137,11 +146,7 @@ def end_to_end(frames: int, rate_hz: float) -> None:
     client.destroy_node()
     context.try_shutdown()
     p50, p95 = np.percentile(latencies, [50, 95])
-    print(f"\nEnd to end through the node process (DepthPose 16x12, no flip test, CPU), {frames} frames at "
-          f"{rate_hz:g} Hz; latency = arrival here - image header stamp")  # fmt: skip
-    print(f"{'sent':>5} {'answered':>8} {'dropped':>7} {'lost':>5} {'inference p50 ms':>16} {'e2e p50 ms':>10} "
-          f"{'e2e p95 ms':>10}")  # fmt: skip
-    print(f"{frames:>5} {len(latencies):>8} {values.get('frames dropped', '?'):>7} "
+    print(f"{label:<36} {frames:>5} {len(latencies):>8} {values.get('frames dropped', '?'):>7} "
           f"{values.get('images lost before the node', '?'):>5} {values.get('inference p50 (ms)', '?'):>16} "
           f"{p50:10.1f} {p95:10.1f}")  # fmt: skip
 
@@ -154,7 +159,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="frame rate of the end-to-end run (Hz)")
     args = parser.parse_args()
     overhead(args.frames, args.people)
-    end_to_end(args.e2e_frames, args.rate)
+    print(f"\nEnd to end through the node process (CPU), {args.e2e_frames} frames at {args.rate:g} Hz; latency = "
+          "arrival here - image header stamp")  # fmt: skip
+    print(f"{'model':<36} {'sent':>5} {'answered':>8} {'dropped':>7} {'lost':>5} {'inference p50 ms':>16} "
+          f"{'e2e p50 ms':>10} {'e2e p95 ms':>10}")  # fmt: skip
+    for label, params in E2E_CASES:
+        end_to_end(label, params, args.e2e_frames, args.rate)
 
 
 if __name__ == "__main__":
