@@ -26,6 +26,7 @@ bench: setup
 
 # Rebuild the shipped demo weights: synthetic training data, then about 80 minutes of training on this 2-core CPU (4500 iterations, ~1.05 s each).
 demo-weights: setup
+	rm -rf data/synth_train data/synth_val
 	$(VENV)/bin/depthpose synth data/synth_train --sequences 1800 --frames 1 --seed 100 --camera-jitter 5 150
 	$(VENV)/bin/depthpose synth data/synth_val --sequences 40 --frames 1 --seed 200 --camera-jitter 5 150
 	$(VENV)/bin/depthpose train config/train/demo_depthpose_w0125_64x48.yaml

@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -31,10 +30,8 @@ from rosbags.rosbag2 import Reader, StoragePlugin, Writer  # noqa: E402
 
 from depthpose_core.demo_scene import make_demo_frame  # noqa: E402
 from depthpose_core.inference import PoseEstimator  # noqa: E402
-from depthpose_core.models import build_model  # noqa: E402
-from depthpose_core.preprocess import Preprocessing  # noqa: E402
 from depthpose_core.replay import IMAGE, replay_bag, typestore  # noqa: E402
-from depthpose_core.weights import DEMO_WEIGHTS  # noqa: E402
+from depthpose_core.weights import demo_weights  # noqa: E402
 
 
 def write_bag(path: Path, frames: int, storage: StoragePlugin) -> None:
@@ -81,13 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=600)
     args = parser.parse_args()
-    if DEMO_WEIGHTS.is_file():
-        estimator = PoseEstimator.from_checkpoint(DEMO_WEIGHTS, device="cpu", flip_test=False)
-    else:  # before the demo weights are built: the same network, random (more spurious people to write)
-        torch.manual_seed(0)
-        estimator = PoseEstimator(build_model("depthpose", width=0.125).eval(), Preprocessing((64, 48), (64, 48)),
-                                  model_name="depthpose", weights="random", trained=False, device="cpu",
-                                  flip_test=False)  # fmt: skip
+    estimator = PoseEstimator.from_checkpoint(demo_weights(), device="cpu", flip_test=False)
     answers = PrecomputedAnswers(estimator, make_demo_frame(seed=0)[0])
     print(f"model: {estimator.info.name} {estimator.info.weights}; {len(answers.people)} people per frame")
     header = (f"{'storage':>7} {'raw read':>9} {'read+CDR':>9} {'replay rest':>11} {'rest/raw':>8} "

@@ -337,15 +337,14 @@ def evaluate(
     from depthpose_core.preprocess import Preprocessing
 
     results = {}
+    pre = Preprocessing(lowres_size=lowres, model_size=lowres) if lowres else None
+    specs = [(name or Path(path).stem, path) for name, _, path in (spec.rpartition("=") for spec in models)]
     try:
-        for spec in models:
-            name, _, path = spec.rpartition("=")
-            pre = Preprocessing(lowres_size=lowres, model_size=lowres) if lowres else None
-            if path == "untrained":
-                estimator = _estimator(runtime, None, model_name, pre)
-            else:
-                estimator = _estimator(runtime, Path(path), model_name, pre)
-            label = name or (path if path == "untrained" else Path(path).stem)
+        labels = [label for label, _ in specs]
+        if len(set(labels)) < len(labels):
+            raise InputError(f"models need distinct labels, got {labels}: name them as --compare NAME=CKPT")
+        for label, path in specs:
+            estimator = _estimator(runtime, None if path == "untrained" else Path(path), model_name, pre)
             print(f"{label}: {_describe(estimator)}")
             run = run_dataset(estimator, data, images_root, file_name=depth_file_name if mvor_layout else None,
                               batch_size=batch, limit=limit)  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from depthpose_core.errors import InputError
+from depthpose_core.errors import DepthPoseError, InputError
 
 __all__ = ["DOWNSAMPLING", "PRIVACY_MAX_SIZE", "Preprocessing", "check_privacy", "normalise_depth", "to_lowres",
            "to_model_input"]
@@ -175,10 +175,10 @@ def check_privacy(pre: Preprocessing, what: str) -> None:
     """Refuse a model whose low resolution exceeds :data:`PRIVACY_MAX_SIZE`.
 
     Raises:
-        InputError: naming ``what`` (e.g. the checkpoint) and the sizes.
+        DepthPoseError: naming ``what`` (e.g. the checkpoint) and the sizes.
     """
     (lw, lh), (mw, mh) = pre.lowres_size, PRIVACY_MAX_SIZE
     if lw > mw or lh > mh:
-        raise InputError(f"{what} reduces frames to {lw}x{lh} pixels; only models whose low resolution is at most "
+        raise DepthPoseError(f"{what} reduces frames to {lw}x{lh} pixels; only models whose low resolution is at most "
                          f"{mw}x{mh} are run here (privacy)")  # fmt: skip
 

@@ -37,6 +37,7 @@ from depthpose_core.eval.io import load_json
 from depthpose_core.eval.pck import format_table
 from depthpose_core.messages import skeletons_from_array
 from depthpose_core.replay import (
+    IMAGE,
     SKELETON_ARRAY,
     GroundTruthIndex,
     evaluate_replay,
@@ -51,7 +52,6 @@ from depthpose_ros.msg import Skeleton2DArray
 
 __all__ = ["COUNTERS", "LiveReport", "NodeCounters", "live_replay", "main", "print_report", "result_of"]
 
-_IMAGE, _INFO = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo"
 _MATCH_GRACE_S = 1.0
 # Longest extra wait for the node's first diagnostics (published every second) before the replay starts.
 _BASELINE_WAIT_S = 1.5
@@ -245,9 +245,9 @@ def live_replay(
                     clock_msg = Clock()
                     clock_msg.clock.sec, clock_msg.clock.nanosec = divmod(bag_time, 1_000_000_000)
                     clock_pub.publish(clock_msg)
-                msg = deserialize_message(raw, Image if conn.msgtype == _IMAGE else CameraInfo)
+                msg = deserialize_message(raw, Image if conn.msgtype == IMAGE else CameraInfo)
                 pubs[conn.topic].publish(msg)
-                if conn.msgtype == _IMAGE:
+                if conn.msgtype == IMAGE:
                     report.published += 1
                     sent[(conn.topic, stamp_ns(msg.header))].append((time.monotonic(), positions[conn.topic]))
                     positions[conn.topic] += 1

@@ -1,6 +1,6 @@
 """The depthpose ROS 2 node: depth images in, ``Skeleton2DArray`` out, newest frame only.
 
-Flow: ``depth/image`` callback -> :func:`conversions.image_to_depth` (zero-copy view) -> ``to_lowres`` (the
+Flow: ``depth/image`` callback -> :func:`depthpose_core.messages.image_to_depth` (zero-copy view) -> ``to_lowres`` (the
 privacy step: only the low-resolution array leaves the callback) -> one-slot mailbox -> inference thread ->
 network -> decoder -> tracker -> ``skeletons`` (and optional low-resolution debug image and RViz markers).
 ``/diagnostics`` reports rates, drops, bad input and latencies once a second.
@@ -132,10 +132,7 @@ class DepthPoseNode(Node):
             self._estimator = make_estimator(self._values, self._runtime)
         except (ValueError, ParameterException) as err:
             raise DepthPoseError(str(err)) from None
-        try:
-            check_privacy(self._estimator.preprocessing, f"model {self._estimator.info.weights}")
-        except InputError as err:
-            raise DepthPoseError(str(err)) from None
+        check_privacy(self._estimator.preprocessing, f"model {self._estimator.info.weights}")
         info, pre = self._estimator.info, self._estimator.preprocessing
         self.get_logger().info(
             f"model {info.name} ({info.weights}) on {info.device}, {info.precision}; input reduced to "

@@ -65,7 +65,7 @@ def test_at_a_followable_rate_every_frame_is_answered_and_recorded(
         arrays = [(t, store.deserialize_cdr(raw, c.msgtype)) for c, t, raw in reader.messages() if c.topic == SKELETONS]
         assert all(c.msgtype == SKELETON_ARRAY for c in reader.connections)
     with Reader(synth_bag / "bags/seq000") as reader:
-        sent = [stamp_ns(typestore().deserialize_cdr(raw, c.msgtype).header)
+        sent = [stamp_ns(store.deserialize_cdr(raw, c.msgtype).header)
                 for c, _, raw in reader.messages() if c.topic == IMAGES]  # fmt: skip
     assert sorted(stamp_ns(a.header) for _, a in arrays) == sorted(sent)  # each frame once, by its header stamp
     results = json.loads((tmp_path / "answers_results.json").read_text())

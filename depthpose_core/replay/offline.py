@@ -26,7 +26,7 @@ from tqdm import tqdm
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.eval.pck import PCKResult, evaluate
 from depthpose_core.inference import PoseEstimator
-from depthpose_core.messages import ImageError, image_to_depth, skeleton_array
+from depthpose_core.messages import image_to_depth, skeleton_array
 from depthpose_core.preprocess import check_privacy
 from depthpose_core.replay.bags import SKELETON_ARRAY, open_bag, storage_of, typestore
 from depthpose_core.tracking import SkeletonTracker
@@ -202,10 +202,7 @@ def replay_bag(
         DepthPoseError: the input is not a readable bag, a topic is missing, the output exists, the model's low
             resolution is too large.
     """
-    try:
-        check_privacy(estimator.preprocessing, f"model {estimator.info.weights}")
-    except InputError as err:
-        raise DepthPoseError(str(err)) from None
+    check_privacy(estimator.preprocessing, f"model {estimator.info.weights}")
     store = typestore()
     array_t = store.types[SKELETON_ARRAY]
     skel_t, kp_t = store.types["depthpose_ros/msg/Skeleton2D"], store.types["depthpose_ros/msg/Keypoint2D"]
@@ -218,14 +215,14 @@ def replay_bag(
     # Images waiting for their batch: (topic, bag time, header, low-resolution image, frame size, position on the
     # topic). Only the low resolution is kept, as in the node.
     pending: list[tuple[str, int, Any, np.ndarray, tuple[int, int], int]] = []
-    in_hand = 0
     try:
         image_conns, info_conns = select_topics(reader, topics, in_path)
         out_path = Path(out_path)
         if out_path.exists():
             raise DepthPoseError(f"output bag {out_path} already exists")
-        writer = Writer(out_path, version=9, storage_plugin=storage_of(reader))
-        writer.open()
+        opened = Writer(out_path, version=9, storage_plugin=storage_of(reader))
+        opened.open()
+        writer = opened  # from here on, whatever happens, the bag gets closed and the summary returned
         image_topics = sorted({c.topic for c in image_conns})
         index = GroundTruthIndex(ground_truth, image_topics)
         outputs, debug, passthrough = {}, {}, {}
@@ -247,7 +244,7 @@ def replay_bag(
             t0 = time.perf_counter()
             found = estimator.estimate_lowres([p[3] for p in pending], [p[4] for p in pending])
             summary.inference_seconds += time.perf_counter() - t0
-            for (topic, bag_time, header, low, size, position), people in zip(list(pending), found):
+            for (topic, bag_time, header, low, size, position), people in zip(pending, found):
                 stamp = stamp_ns(header)
                 # Tracks age in image time; unstamped images use the bag time.
                 ids = trackers[topic].update(people, (stamp or bag_time) * 1e-9)
@@ -265,7 +262,7 @@ def replay_bag(
                     summary.without_ground_truth += ground_truth is not None
                 summary.results[topic] += [p.to_coco_result(image_id) for p in people]
                 summary.written += 1
-                pending.pop(0)
+            pending.clear()
 
         for conn, bag_time, raw in reader.messages(connections=image_conns + info_conns):
             if conn.msgtype == _CAMERA_INFO:
@@ -283,16 +280,14 @@ def replay_bag(
                 continue
             try:
                 low = estimator.to_lowres(image_to_depth(msg))
-            except (ImageError, InputError) as err:
+            except InputError as err:  # ImageError included
                 _skip(summary, getattr(err, "cause", "shape"), conn.topic, bag_time, str(err), max_problems)
                 continue
             stamp = stamp_ns(msg.header)
             frame = (conn.topic, bag_time, msg.header, low, (int(msg.width), int(msg.height)), position)
             if pending and (stamp != stamp_ns(pending[0][2]) or any(p[0] == conn.topic for p in pending)):
-                in_hand = 1  # read, waiting for the previous batch
                 flush()
             pending.append(frame)
-            in_hand = 0
         flush()
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -301,7 +296,8 @@ def replay_bag(
             raise  # nothing written yet: a plain error
         summary.error = f"{type(err).__name__}: {err}"
     finally:
-        summary.unprocessed = len(pending) + in_hand
+        # Read but neither written nor skipped: waiting for their batch, or in hand when the run stopped.
+        summary.unprocessed = summary.images - summary.written - sum(summary.skipped.values())
         if bar is not None:
             bar.close()
         if writer is not None:
@@ -323,7 +319,7 @@ def evaluate_replay(results: dict[str, list[dict]], ground_truth: dict) -> dict[
         EvaluationError: no labelled person among the played images, or malformed ground truth.
     """
     out: dict[str, PCKResult] = {}
-    images = [img for img in ground_truth.get("images", []) if img.get("topic", next(iter(results), None)) in results]
+    images = [img for img in ground_truth.get("images", []) if "topic" not in img or img["topic"] in results]
     annotations = ground_truth.get("annotations", [])
 
     def subset(ids: set) -> dict:

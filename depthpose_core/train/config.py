@@ -7,7 +7,7 @@ Unknown keys are an error, so a misspelt option never silently keeps its default
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -216,13 +216,7 @@ def load_train_config(path: str | os.PathLike[str], **overrides: Any) -> TrainCo
     d = config.data
 
     def rel(p: str | None) -> str | None:
-        return None if p is None or Path(p).is_absolute() else str(base / p)
+        return p if not p or Path(p).is_absolute() else str(base / p)
 
-    data_cfg = DataConfig(
-        train=rel(d.train) or d.train, val=rel(d.val), images_root=rel(d.images_root), mvor_layout=d.mvor_layout,
-        val_images=d.val_images, workers=d.workers, augment=d.augment, heatmap_sigma=d.heatmap_sigma,
-    )  # fmt: skip
-    model_cfg = config.model
-    if model_cfg.init is not None and not Path(model_cfg.init).is_absolute():
-        model_cfg = ModelConfig(**{**model_cfg.__dict__, "init": str(base / model_cfg.init)})
-    return TrainConfig(**{**config.__dict__, "data": data_cfg, "model": model_cfg})
+    data_cfg = replace(d, train=rel(d.train), val=rel(d.val), images_root=rel(d.images_root))
+    return replace(config, data=data_cfg, model=replace(config.model, init=rel(config.model.init)))

@@ -306,12 +306,14 @@ class Trainer:
             self.out.mkdir(parents=True, exist_ok=True)
             from torch.utils.tensorboard import SummaryWriter
 
-            tb = SummaryWriter(str(self.out / "tensorboard"))
-            new = not (self.out / "log.csv").exists()
-            csv_file = (self.out / "log.csv").open("a", newline="")
+            # Both logs restart from what the run holds (after a resume: the rows up to its checkpoint), so rows
+            # logged after that checkpoint, or by an earlier run into this folder, are not repeated or mixed in.
+            tb = SummaryWriter(str(self.out / "tensorboard"), purge_step=self.iteration)
+            csv_file = (self.out / "log.csv").open("w", newline="")
             writer = csv.DictWriter(csv_file, fieldnames=_CSV_FIELDS)
-            if new:
-                writer.writeheader()
+            writer.writeheader()
+            writer.writerows(self.history)
+            csv_file.flush()
         bar = tqdm(total=total, initial=self.iteration, unit="it", desc="train", disable=not self.progress)
         window: list[dict[str, float]] = []
         started = time.perf_counter()
