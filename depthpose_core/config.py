@@ -10,13 +10,9 @@ from typing import Any
 import yaml
 
 from depthpose_core.decode import MODES, DecoderParams
-from depthpose_core.errors import DepthPoseError
+from depthpose_core.errors import ConfigError
 
-__all__ = ["ConfigError", "RuntimeConfig", "load_runtime_config"]
-
-
-class ConfigError(DepthPoseError):
-    """A settings file is missing, unreadable or holds unknown keys or bad values."""
+__all__ = ["RuntimeConfig", "load_runtime_config"]
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["CheckpointError", "DepthPoseError", "EvaluationError", "InputError"]
+__all__ = ["CheckpointError", "ConfigError", "DepthPoseError", "EvaluationError", "InputError"]
 
 
 class DepthPoseError(Exception):
     """Base class of every error depthpose_core raises on purpose."""
+
+
+class ConfigError(DepthPoseError, ValueError):
+    """A setting, option or settings file has a bad value, type or key (also a ``ValueError``)."""
 
 
 class CheckpointError(DepthPoseError):

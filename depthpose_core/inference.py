@@ -6,61 +6,29 @@ Flow: depth frame -> :func:`preprocess.to_lowres` (privacy step) -> network (opt
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from depthpose_core.checkpoint import KEYPOINT_FORMAT, Checkpoint, load_checkpoint
+from depthpose_core.checkpoint import Checkpoint
+from depthpose_core.config import RuntimeConfig
 from depthpose_core.decode import MODES, DecoderParams, decode
-from depthpose_core.errors import CheckpointError, DepthPoseError, InputError
+from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.flip import merge_flipped, mirror
-from depthpose_core.models import build_model, load_weights
 from depthpose_core.preprocess import Preprocessing, to_lowres, to_model_input
+from depthpose_core.runtime import autocast, check_precision, resolve_device
 from depthpose_core.skeleton import Skeleton
+from depthpose_core.weights import UNTRAINED, ModelRequest, ResolvedModel, resolve_checkpoint, resolve_model
 
-__all__ = ["PRECISIONS", "PoseEstimator", "resolve_device"]
+__all__ = ["ModelInfo", "PoseEstimator"]
 
 logger = logging.getLogger(__name__)
-
-#: Autocast dtypes by precision name ("fp32" runs without autocast).
-PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """Turn "auto", "cpu", "cuda" or "cuda:N" into a device that exists.
-
-    "auto" picks the first CUDA GPU when one is usable, else the CPU. Asking for CUDA where there is none is an
-    error, never a silent fall-back to the CPU.
-
-    Raises:
-        DepthPoseError: CUDA was requested but is not available, or the index is out of range.
-    """
-    if str(device) == "auto":
-        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as err:
-        raise DepthPoseError(f"device {device!r} is not valid (use auto, cpu, cuda or cuda:N): {err}") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise DepthPoseError(
-                f"device {device!r} was requested but CUDA is not available (torch {torch.__version__}, "
-                f"CUDA build: {torch.version.cuda or 'none'}); use device 'cpu' or 'auto'"
-            )
-        index = 0 if dev.index is None else dev.index
-        if index >= torch.cuda.device_count():
-            raise DepthPoseError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) present")
-        return torch.device("cuda", index)
-    if dev.type != "cpu":
-        raise DepthPoseError(f"device {device!r} is not supported (use auto, cpu, cuda or cuda:N)")
-    return dev
-
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -71,14 +39,16 @@ class ModelInfo:
     trained: bool
     device: str
     precision: str
+    notice: str | None = None  # what the user must be told (shipped demo weights, untrained network)
 
 
 class PoseEstimator:
     """Multi-person 2D pose estimation on depth frames.
 
-    Build it with :meth:`from_checkpoint` (project checkpoint, or the authors' plain state dict plus explicit
-    options) or :meth:`untrained` (random weights: for demos and tests only). Call :meth:`estimate` with one
-    frame or :meth:`estimate_batch` with several (one forward pass).
+    Build it with :meth:`from_request` (what every entry point does: a ``model`` value resolved by
+    :func:`depthpose_core.weights.resolve_model`), :meth:`from_checkpoint` (project checkpoint, or the authors'
+    plain state dict plus explicit options) or :meth:`untrained` (random weights: for demos and tests only). Call
+    :meth:`estimate` with one frame or :meth:`estimate_batch` with several (one forward pass).
 
     Args:
         model: the network; moved to ``device`` and set to eval mode.
@@ -91,6 +61,7 @@ class PoseEstimator:
         flip_test: also run the mirrored frame and merge the maps (the reference evaluation does).
         decoder_mode: "fast" (default) or "reference" (the published numbers' exact semantics).
         decoder_params: decoder thresholds; None = the reference values.
+        notice: what the user must be told about these weights (reported in ``info``).
     """
 
     def __init__(
@@ -106,13 +77,15 @@ class PoseEstimator:
         flip_test: bool = True,
         decoder_mode: str = "fast",
         decoder_params: DecoderParams | None = None,
+        notice: str | None = None,
     ) -> None:
-        if precision not in PRECISIONS:
-            raise DepthPoseError(f"precision {precision!r} is not one of {sorted(PRECISIONS)}")
+        check_precision(precision)
         if decoder_mode not in MODES:
             raise DepthPoseError(f"decoder mode {decoder_mode!r} is not one of {list(MODES)}")
-        if getattr(model, "output_stride", None) is None:
+        stride = getattr(model, "output_stride", None)
+        if not isinstance(stride, int):
             raise DepthPoseError(f"model {model_name!r} has no output_stride: not a pose network")
+        self.output_stride = stride
         self.device = resolve_device(device)
         self.preprocessing = preprocessing
         self.precision = precision
@@ -120,7 +93,7 @@ class PoseEstimator:
         self.decoder_mode = decoder_mode
         self.decoder_params = decoder_params or DecoderParams()
         self.model = model.to(self.device).eval()
-        self.info = ModelInfo(model_name, weights, trained, str(self.device), precision)
+        self.info = ModelInfo(model_name, weights, trained, str(self.device), precision, notice)
         logger.info(
             "pose estimator: model %s (%s) on %s%s, %s, flip test %s",
             model_name, weights, self.device,
@@ -131,73 +104,70 @@ class PoseEstimator:
     # -- construction ----------------------------------------------------------------------------------------
 
     @classmethod
+    def from_resolved(cls, resolved: ResolvedModel, **settings: Any) -> PoseEstimator:
+        """Build the network of a resolved model; ``settings`` are this class's keyword arguments."""
+        return cls(resolved.build(), resolved.preprocessing, model_name=resolved.model_name,
+                   weights=resolved.weights, trained=resolved.trained, notice=resolved.notice,
+                   **settings)  # fmt: skip
+
+    @classmethod
+    def from_request(cls, request: ModelRequest | str = "", settings: RuntimeConfig | None = None, *,
+                     privacy: bool = True) -> PoseEstimator:  # fmt: skip
+        """The estimator of a ``model`` value (see :func:`depthpose_core.weights.resolve_model`) with the
+        run-time ``settings`` (None = the defaults of ``config/inference.yaml``).
+
+        Raises:
+            DepthPoseError: see :func:`~depthpose_core.weights.resolve_model`; a bad device or precision.
+        """
+        resolved = resolve_model(request, privacy=privacy)
+        return cls.from_resolved(resolved, **(settings or RuntimeConfig()).estimator_kwargs())
+
+    @classmethod
     def from_checkpoint(
         cls,
         checkpoint: str | os.PathLike[str] | Checkpoint,
         *,
         model_name: str | None = None,
         preprocessing: Preprocessing | None = None,
-        **kwargs: object,
+        **settings: Any,
     ) -> PoseEstimator:
-        """Build the estimator of a checkpoint file (or of one already read with :func:`load_checkpoint`).
-
-        A project checkpoint carries its model name and preprocessing; they cannot be overridden, so that
-        inference always sees the input the weights were trained on. A plain state dict (the authors'
-        ``depthpose_64x48.pth`` / ``depthpose_80x60.pth``) needs ``model_name`` and ``preprocessing`` given
-        explicitly (at least the low resolution it was trained for).
+        """Build the estimator of a checkpoint file (or of one already read with
+        :func:`~depthpose_core.checkpoint.load_checkpoint`); see
+        :func:`~depthpose_core.weights.resolve_checkpoint` for the rules (a project checkpoint's model and
+        preprocessing cannot be overridden; a plain state dict needs both).
 
         Raises:
             CheckpointError: unreadable, hostile or mismatching file, an override of a project checkpoint's
                 preprocessing, an unknown keypoint format, or missing options for a plain state dict.
         """
-        ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
-        where = ckpt.source or "checkpoint"
-        if ckpt.keypoint_format != KEYPOINT_FORMAT:
-            raise CheckpointError(
-                f"checkpoint {where} has keypoint format {ckpt.keypoint_format!r}; this version reads "
-                f"{KEYPOINT_FORMAT!r}"
-            )
-        if ckpt.is_plain and (model_name is None or preprocessing is None):
-            raise CheckpointError(
-                f"checkpoint {where} is a plain state dict without metadata: give model_name (e.g. 'depthpose') "
-                "and preprocessing (its low resolution, e.g. 64x48, and depth mapping) explicitly"
-            )
-        if not ckpt.is_plain:
-            if model_name and model_name != ckpt.model_name:
-                raise CheckpointError(f"checkpoint {where} holds model {ckpt.model_name!r}, not {model_name!r}")
-            if preprocessing is not None and preprocessing != ckpt.preprocessing:
-                raise CheckpointError(
-                    f"checkpoint {where} records the preprocessing its weights were trained with "
-                    f"({ckpt.preprocessing}); it cannot be overridden (low resolution and depth mapping options "
-                    "apply to plain state dicts only)"
-                )
-        name = ckpt.model_name or model_name
-        pre = ckpt.preprocessing or preprocessing
-        try:
-            model = build_model(name, **ckpt.model_kwargs)
-        except (TypeError, ValueError) as err:
-            raise CheckpointError(f"checkpoint {where}: cannot build model {name!r}: {err}") from None
-        load_weights(model, ckpt.state_dict, source=where)
-        return cls(model, pre, model_name=name, weights=where, trained=True, **kwargs)  # type: ignore[arg-type]
+        resolved = resolve_checkpoint(checkpoint, model_name=model_name, preprocessing=preprocessing)
+        return cls.from_resolved(resolved, **settings)
 
     @classmethod
     def untrained(
         cls, model_name: str = "depthpose", preprocessing: Preprocessing | None = None, *, seed: int = 0,
-        **kwargs: object,
+        **settings: Any,
     ) -> PoseEstimator:  # fmt: skip
         """A randomly initialised model (seeded): its skeletons are meaningless; for demos and tests."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = build_model(model_name)
-        return cls(
-            model, preprocessing or Preprocessing(), model_name=model_name,
-            weights="random initialisation (untrained)", trained=False, **kwargs,  # type: ignore[arg-type]
-        )  # fmt: skip
+        resolved = resolve_model(ModelRequest(UNTRAINED, model_name, seed=seed), privacy=False)
+        if preprocessing is not None:
+            resolved = replace(resolved, preprocessing=preprocessing)
+        return cls.from_resolved(resolved, **settings)
+
+    def describe(self) -> str:
+        """What runs, in three lines: model and weights; device, precision, flip test, decoder; the ingress."""
+        info, pre = self.info, self.preprocessing
+        w, h = pre.lowres_size
+        return (f"model {info.name}, weights: {info.weights}\n"
+                f"device {info.device}, precision {info.precision}, flip test {'on' if self.flip_test else 'off'}, "
+                f"decoder {self.decoder_mode}\n"
+                f"input reduced to {w}x{h} at ingress; depth {pre.near_mm:.0f}-{pre.far_mm:.0f} mm -> [0, 1]"
+                )  # fmt: skip
 
     @property
     def map_size(self) -> tuple[int, int]:
         """(width, height) of the output maps: the model input size over the model's output stride."""
-        stride = self.model.output_stride
+        stride = self.output_stride
         return self.preprocessing.model_size[0] // stride, self.preprocessing.model_size[1] // stride
 
     # -- ingress ---------------------------------------------------------------------------------------------
@@ -207,12 +177,6 @@ class PoseEstimator:
         return to_lowres(depth, self.preprocessing)
 
     # -- inference -------------------------------------------------------------------------------------------
-
-    def _autocast(self) -> contextlib.AbstractContextManager[object]:
-        dtype = PRECISIONS[self.precision]
-        if dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=dtype)
 
     @torch.inference_mode()
     def maps(self, lowres: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +201,7 @@ class PoseEstimator:
             x = x.pin_memory().to(self.device, non_blocking=True)
         if self.flip_test:
             x = torch.cat([x, mirror(x)])
-        with self._autocast():
+        with autocast(self.device, self.precision):
             paf, heat = self.model(x)
         paf, heat = paf.float(), heat.float()
         if self.flip_test:

@@ -1,6 +1,7 @@
-"""Image messages as depth arrays, and skeletons as message records: the ROS-shaped parts of the data flow,
-written against the messages' fields only (duck typing), so that rclpy messages (the node) and ``rosbags``
-messages (offline replay) share them and this module imports no ROS package.
+"""Image messages as depth arrays, skeletons and debug overlays as messages, header stamps: the ROS-shaped parts
+of the data flow, written against the messages' fields only (duck typing), so that rclpy messages (the node,
+live replay) and ``rosbags`` messages (offline replay, synthetic bags) share them and this module imports no ROS
+package.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import numpy as np
 
 from depthpose_core.errors import InputError
 from depthpose_core.skeleton import Skeleton
+from depthpose_core.viz import draw_overlay
 
-__all__ = ["DEPTH_ENCODINGS", "MAX_PIXELS", "ImageError", "image_to_depth", "skeleton_array", "skeletons_from_array"]
+__all__ = ["DEPTH_ENCODINGS", "MAX_PIXELS", "ImageError", "debug_image", "image_to_depth", "skeleton_array",
+           "skeletons_from_array", "stamp_ns"]  # fmt: skip
 
 #: Largest image accepted by default, width x height (a 4096x4096 frame): a bigger one is refused before any
 #: copy, so a corrupt size cannot make the reader allocate without bound.
@@ -85,6 +88,29 @@ def image_to_depth(msg: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             f"{step * height}",
         )
     return np.ndarray((height, width), dtype=element, buffer=data, strides=(step, element.itemsize))
+
+
+def stamp_ns(header: Any) -> int:
+    """A ``std_msgs/Header``'s stamp in nanoseconds."""
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+def debug_image(header: Any, lowres: np.ndarray, people: Sequence[Skeleton], ids: Sequence[int], *,
+                image: Callable[..., Any]) -> Any:  # fmt: skip
+    """The ``debug_image`` output: the low-resolution depth (never more) with the skeletons in their track
+    colours (:func:`~depthpose_core.viz.draw_overlay`), as a ``bgr8`` ``sensor_msgs/Image`` built with
+    ``image`` (rclpy's class or a ``rosbags`` typestore's) and the input image's header.
+
+    Args:
+        header: the input image's header (copied unchanged).
+        lowres: (h, w) float32 normalised low-resolution depth (the network input).
+        people: the frame's skeletons, in any pixel frame of the same field of view.
+        ids: track id per person.
+    """
+    overlay = draw_overlay(lowres, people, scale=1, ids=ids)
+    h, w, _ = overlay.shape
+    return image(header=header, height=h, width=w, encoding="bgr8", is_bigendian=0, step=3 * w,
+                 data=np.ascontiguousarray(overlay).reshape(-1))  # fmt: skip
 
 
 def skeleton_array(

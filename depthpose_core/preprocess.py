@@ -15,8 +15,8 @@ import numpy as np
 
 from depthpose_core.errors import DepthPoseError, InputError
 
-__all__ = ["DOWNSAMPLING", "PRIVACY_MAX_SIZE", "Preprocessing", "check_privacy", "normalise_depth", "to_lowres",
-           "to_model_input"]
+__all__ = ["DOWNSAMPLING", "PRIVACY_MAX_SIZE", "Preprocessing", "check_privacy", "denormalise_depth", "normalise_depth",
+           "to_lowres", "to_model_input"]
 
 #: Interpolation used to reduce a frame to the low resolution (OpenCV flags). "bicubic" is the paper's.
 DOWNSAMPLING: dict[str, int] = {"bicubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST}
@@ -75,7 +75,7 @@ class Preprocessing:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown preprocessing keys {sorted(unknown)}")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**values)
 
     def with_updates(self, **changes: Any) -> Preprocessing:
@@ -114,6 +114,15 @@ def normalise_depth(depth: np.ndarray, near_mm: float, far_mm: float) -> np.ndar
     np.clip(out, 0.0, 1.0, out=out)
     out[~valid] = 0.0
     return out
+
+
+def denormalise_depth(value: np.ndarray | float, pre: Preprocessing) -> np.ndarray | float:
+    """The inverse of the near/far normalisation: normalised depth in [0, 1] -> millimetres.
+
+    0 maps to ``near_mm`` and 1 to ``far_mm``; a normalised 0 may also have been "no reading" (see
+    :func:`normalise_depth`), which this mapping cannot tell apart.
+    """
+    return pre.near_mm + np.asarray(value, dtype=np.float64) * (pre.far_mm - pre.near_mm)
 
 
 def _check_frame(depth: np.ndarray, lowres_size: tuple[int, int]) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from depthpose_core.keypoints import COCO17_FROM_NET, NUM_JOINTS, coco17_to_mvor10
+from depthpose_core.keypoints import COCO17_FROM_NET, NET_JOINTS, NUM_JOINTS, coco17_to_mvor10
 
-__all__ = ["Skeleton"]
+__all__ = ["Skeleton", "format_people"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class Skeleton:
         """The same skeleton expressed in another pixel frame covering the same field of view."""
         sx = frame_size[0] / self.frame_size[0]
         sy = frame_size[1] / self.frame_size[1]
-        return Skeleton(self.keypoints * np.array([sx, sy]), self.scores.copy(), self.score, tuple(frame_size))
+        return Skeleton(self.keypoints * np.array([sx, sy]), self.scores.copy(), self.score,
+                        (int(frame_size[0]), int(frame_size[1])))
 
     def box(self) -> tuple[float, float, float, float] | None:
         """Keypoint bounding box (x_min, y_min, x_max, y_max) in frame pixels, or None without keypoints."""
@@ -86,3 +88,17 @@ class Skeleton:
             "keypoints": [round(float(v), 3) for v in self.coco17(unit_scores=unit_scores).ravel()],
             "score": float(self.score),
         }
+
+
+def format_people(people: Sequence[Skeleton]) -> str:
+    """A readable listing: one block per person with the present keypoints (x, y in frame pixels, score)."""
+    if not people:
+        return "no people found"
+    lines = [f"{len(people)} people found (keypoints: x, y in {people[0].frame_size[0]}x{people[0].frame_size[1]} "
+             "frame pixels, score)"]  # fmt: skip
+    for i, p in enumerate(people):
+        lines.append(f"person {i}: score {p.score:.2f}, {p.num_parts} of 18 joints")
+        for j in np.flatnonzero(p.present):
+            x, y = p.keypoints[j]
+            lines.append(f"  {NET_JOINTS[j]:<15} {x:7.1f} {y:7.1f}  {p.scores[j]:.2f}")
+    return "\n".join(lines)

@@ -10,10 +10,18 @@ import numpy as np
 from depthpose_core.keypoints import LIMBS
 from depthpose_core.skeleton import Skeleton
 
-__all__ = ["contact_sheet", "draw_overlay", "labelled_tile"]
+__all__ = ["PALETTE", "contact_sheet", "draw_overlay", "labelled_tile", "track_colour"]
 
-# One BGR colour per person id modulo the palette.
-_PALETTE = ((0, 0, 255), (0, 200, 0), (255, 64, 0), (0, 200, 255), (255, 0, 200), (200, 200, 0), (128, 0, 255))
+#: Track colours, RGB 0-255: a track id's colour is ``PALETTE[id % len(PALETTE)]`` in every output (overlay
+#: images, debug images, RViz markers), so one person keeps one colour everywhere.
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (255, 0, 0), (0, 200, 0), (0, 64, 255), (255, 200, 0), (200, 0, 255), (0, 200, 200), (255, 0, 128),
+)  # fmt: skip
+
+
+def track_colour(track_id: int) -> tuple[int, int, int]:
+    """The RGB (0-255) colour of track ``track_id``."""
+    return PALETTE[track_id % len(PALETTE)]
 
 
 def draw_overlay(lowres: np.ndarray, people: Sequence[Skeleton], *, scale: int = 8,
@@ -43,7 +51,7 @@ def draw_overlay(lowres: np.ndarray, people: Sequence[Skeleton], *, scale: int =
     h, w = image.shape[:2]
     thickness = max(1, scale // 4)
     for i, person in enumerate(people):
-        colour = _PALETTE[(ids[i] if ids is not None else i) % len(_PALETTE)]
+        colour = track_colour(ids[i] if ids is not None else i)[::-1]  # OpenCV draws BGR
         pts = person.rescaled((w, h)).keypoints
         present = ~np.isnan(pts[:, 0])
         for a, b in LIMBS:

@@ -1,9 +1,6 @@
-"""Conversions between ROS messages and depthpose_core values, as pure functions (no node, no executor).
-
-Images: ``sensor_msgs/Image`` -> zero-copy numpy view of the depth (``depthpose_core.messages``; the node reduces
-it to the low resolution at once). Results: skeletons + ids -> ``depthpose_ros/Skeleton2DArray``; low-resolution
-overlay -> ``Image``;
-skeletons lifted with the low-resolution depth and ``CameraInfo`` -> ``visualization_msgs/MarkerArray``.
+"""Conversions between ROS messages and depthpose_core values, as pure functions (no node, no executor): rclpy's
+message classes bound to the duck-typed builders of ``depthpose_core.messages``, and RViz markers of the 3D lift
+(``depthpose_core.lift``).
 """
 
 from __future__ import annotations
@@ -17,13 +14,17 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from depthpose_core.keypoints import LIMBS, NUM_JOINTS
-from depthpose_core.messages import skeleton_array
+from depthpose_core.intrinsics import Intrinsics
+from depthpose_core.keypoints import LIMBS
+from depthpose_core.lift import lift_skeleton
+from depthpose_core.messages import debug_image, skeleton_array
 from depthpose_core.preprocess import Preprocessing
 from depthpose_core.skeleton import Skeleton
+from depthpose_core.viz import track_colour
 from depthpose_ros.msg import Keypoint2D, Skeleton2D, Skeleton2DArray
 
-__all__ = ["bgr_image", "skeleton_markers", "skeletons_to_msg"]
+__all__ = ["debug_image_msg", "intrinsics_of", "skeleton_markers", "skeletons_to_msg"]
+
 
 def skeletons_to_msg(
     header: Header, frame_size: tuple[int, int], people: Sequence[Skeleton], ids: Sequence[int]
@@ -33,63 +34,38 @@ def skeletons_to_msg(
                           keypoint=Keypoint2D)  # fmt: skip
 
 
-def bgr_image(header: Header, image: np.ndarray) -> Image:
-    """An ``bgr8`` image message of an ``(h, w, 3)`` uint8 BGR array, with the given header."""
-    h, w, _ = image.shape
-    return Image(header=header, height=h, width=w, encoding="bgr8", is_bigendian=False, step=3 * w,
-                 data=np.ascontiguousarray(image).tobytes())  # fmt: skip
+def debug_image_msg(header: Header, lowres: np.ndarray, people: Sequence[Skeleton], ids: Sequence[int]) -> Image:
+    """The ``~/debug_image`` message (see :func:`depthpose_core.messages.debug_image`)."""
+    return debug_image(header, lowres, people, ids, image=Image)
 
 
-# One RGB colour per track id modulo the palette (markers).
-_COLOURS = ((0.9, 0.1, 0.1), (0.1, 0.8, 0.1), (0.1, 0.3, 1.0), (1.0, 0.8, 0.0), (0.9, 0.1, 0.9), (0.0, 0.8, 0.8))
-
-
-def _lift(
-    person: Skeleton, lowres: np.ndarray, pre: Preprocessing, info: CameraInfo
-) -> list[Point | None]:
-    """Each joint as a 3D point in the camera's optical frame (m), or None where it or its depth is missing.
-
-    The depth comes from the low-resolution image: the nearest valid reading in the 3x3 low-resolution pixels
-    around the joint (the person is the nearest surface there), mapped back through the near/far normalisation.
-    """
-    h, w = lowres.shape
-    fx, fy, cx, cy = info.k[0], info.k[4], info.k[2], info.k[5]
-    sx, sy = info.width / person.frame_size[0], info.height / person.frame_size[1]
-    points: list[Point | None] = [None] * NUM_JOINTS
-    for j in np.flatnonzero(person.present):
-        u, v = person.keypoints[j]
-        col = min(int(u * w / person.frame_size[0]), w - 1)
-        row = min(int(v * h / person.frame_size[1]), h - 1)
-        patch = lowres[max(row - 1, 0) : row + 2, max(col - 1, 0) : col + 2]
-        valid = patch[patch > 0]
-        if valid.size == 0:
-            continue
-        z = (pre.near_mm + float(valid.min()) * (pre.far_mm - pre.near_mm)) / 1000.0
-        # Pixel centres in the calibrated image: CameraInfo's K refers to centres at integer coordinates.
-        points[j] = Point(x=(u * sx - 0.5 - cx) * z / fx, y=(v * sy - 0.5 - cy) * z / fy, z=z)
-    return points
+def intrinsics_of(info: CameraInfo) -> Intrinsics:
+    """The intrinsics of a ``CameraInfo`` (its K for its own image size)."""
+    return Intrinsics.from_k(info.k, info.width, info.height)
 
 
 def skeleton_markers(
     header: Header, people: Sequence[Skeleton], ids: Sequence[int], lowres: np.ndarray, pre: Preprocessing,
-    info: CameraInfo, lifetime_s: float,
+    intrinsics: Intrinsics, lifetime_s: float,
 ) -> MarkerArray:  # fmt: skip
     """RViz markers: per person a sphere list of joints and a line list of limbs, in the image's optical frame.
 
     Args:
         header: the input image's header (frame and stamp of the markers).
         people: skeletons in input-image pixels.
-        ids: track id per person (marker namespace ``person`` with id = track id).
+        ids: track id per person (marker namespaces ``joints`` and ``limbs`` with id = track id; the colour is
+            the track's, as in the debug image).
         lowres: the frame's normalised low-resolution depth (the network input).
         pre: the preprocessing that produced ``lowres`` (near/far mapping).
-        info: the camera's intrinsics (``k``) for the image size ``info.width`` x ``info.height``.
+        intrinsics: the camera's (see :func:`intrinsics_of`).
         lifetime_s: how long RViz keeps a marker that is not refreshed.
     """
     out = MarkerArray()
     lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1.0) * 1e9))
     for person, track_id in zip(people, ids):
-        points = _lift(person, lowres, pre, info)
-        r, g, b = _COLOURS[track_id % len(_COLOURS)]
+        lifted = lift_skeleton(person, lowres, pre, intrinsics)
+        points = [None if np.isnan(p[0]) else Point(x=p[0], y=p[1], z=p[2]) for p in lifted.tolist()]
+        r, g, b = (c / 255.0 for c in track_colour(track_id))
         colour = ColorRGBA(r=r, g=g, b=b, a=1.0)
         joints = Marker(header=header, ns="joints", id=int(track_id), type=Marker.SPHERE_LIST,
                         action=Marker.ADD, lifetime=lifetime, color=colour)  # fmt: skip
@@ -100,6 +76,6 @@ def skeleton_markers(
                        action=Marker.ADD, lifetime=lifetime, color=colour)  # fmt: skip
         limbs.pose.orientation.w = 1.0
         limbs.scale.x = 0.02
-        limbs.points = [q for a, b in LIMBS if points[a] and points[b] for q in (points[a], points[b])]
+        limbs.points = [q for a, c in LIMBS if points[a] and points[c] for q in (points[a], points[c])]
         out.markers += [joints, limbs]
     return out

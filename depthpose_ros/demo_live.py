@@ -20,22 +20,23 @@ from pathlib import Path
 
 import cv2
 from rclpy.executors import ExternalShutdownException
-from rosbags.rosbag2 import Reader
 
-from depthpose_core.checkpoint import load_checkpoint
+from depthpose_core.bags import IMAGE, SKELETON_ARRAY, open_bag, output_topic, typestore
 from depthpose_core.errors import DepthPoseError
-from depthpose_core.messages import image_to_depth, skeletons_from_array
+from depthpose_core.messages import image_to_depth, skeletons_from_array, stamp_ns
 from depthpose_core.preprocess import Preprocessing, to_lowres
-from depthpose_core.replay import IMAGE, SKELETON_ARRAY, stamp_ns, typestore
-from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+from depthpose_core.share import share_file
+from depthpose_core.synth import demo_config, depth_topic, load_mvor_geometry, write_dataset
 from depthpose_core.viz import contact_sheet, labelled_tile
-from depthpose_core.weights import demo_weights
+from depthpose_core.weights import resolve_model
 from depthpose_ros.live_replay import live_replay, print_report
+from depthpose_ros.node import INPUT_TOPIC, OUTPUT_TOPIC
 
 __all__ = ["main"]
 
 _CAMERA = 1
-_IMAGES, _SKELETONS = f"/cam{_CAMERA}/depth/image_raw", f"/cam{_CAMERA}/depth/skeletons"
+_IMAGES = depth_topic(_CAMERA)
+_SKELETONS = output_topic(_IMAGES, "skeletons")
 #: What the demo writes into its output folder (replaced on the next run).
 _OUTPUTS = ("synth", "answers", "answers_results.json", "demo_sheet.png", "node.log")
 
@@ -46,19 +47,17 @@ def _dds_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     if "FASTDDS_DEFAULT_PROFILES_FILE" not in env:
-        shares = [Path(__file__).resolve().parents[1] / "config"]
-        shares += [Path(p) / "share" / "depthpose_ros" / "config"
-                   for p in env.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]  # fmt: skip
-        profile = next((d / "fastdds_localhost.xml" for d in shares if (d / "fastdds_localhost.xml").is_file()), None)
-        if profile is not None:
-            env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(profile)
+        try:
+            env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(share_file("config", "fastdds_localhost.xml"))
+        except DepthPoseError:
+            pass  # Fast DDS's own defaults: slower for 640x480 frames, but they work
     return env
 
 
 def _start_node(model: Path | None, log: Path, env: dict[str, str]) -> subprocess.Popen:
     """``depthpose_node`` in its own process (device auto); without ``model``, its default: the shipped weights."""
-    args = [sys.executable, "-m", "depthpose_ros.node", "--ros-args", "-r", f"depth/image:={_IMAGES}",
-            "-r", f"skeletons:={_SKELETONS}"]  # fmt: skip
+    args = [sys.executable, "-m", "depthpose_ros.node", "--ros-args", "-r", f"{INPUT_TOPIC}:={_IMAGES}",
+            "-r", f"{OUTPUT_TOPIC}:={_SKELETONS}"]  # fmt: skip
     if model is not None:
         args += ["-p", f"model:={model}"]
     with log.open("w") as out:
@@ -79,11 +78,11 @@ def _sheet(bag: Path, answers: Path, pre: Preprocessing, columns: int = 4) -> tu
     """Write ``answers``' contact sheet beside it: every frame of the input bag reduced to the model's low
     resolution (as at the node's ingress), with the skeletons the node answered. Returns the sheet's (h, w, 3)."""
     store = typestore()
-    with Reader(answers) as reader:
+    with open_bag(answers) as reader:
         received = {stamp_ns(m.header): skeletons_from_array(m) for m in (
             store.deserialize_cdr(raw, SKELETON_ARRAY) for c, _, raw in reader.messages() if c.topic == _SKELETONS)}
     tiles = []
-    with Reader(bag) as reader:
+    with open_bag(bag) as reader:
         conns = [c for c in reader.connections if c.topic == _IMAGES]
         for k, (_, _, raw) in enumerate(reader.messages(connections=conns)):
             msg = store.deserialize_cdr(raw, IMAGE)
@@ -102,16 +101,11 @@ def run(out: Path, *, frames: int, fps: float, seed: int, model: Path | None, mv
     for previous in _OUTPUTS:  # a previous demo's outputs are replaced
         path = out / previous
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    weights = model or demo_weights()
-    pre = load_checkpoint(weights).preprocessing
-    if pre is None:
-        raise DepthPoseError(f"{weights} is a plain state dict: the demo needs a depthpose checkpoint")
-    if model is None:
-        print("weights: the shipped demo model, trained on SYNTHETIC data only (see depthpose_core/weights/"
-              "MODEL_CARD.md); not a model for real operating rooms")  # fmt: skip
+    resolved = resolve_model(str(model or ""))  # the node resolves the same value: the preprocessing it will use
+    if resolved.notice:
+        print(f"WARNING: {resolved.notice}")
     data = out / "synth"
-    config = SynthConfig(frames=frames, fps=fps, cameras=(_CAMERA,), bag="sqlite3", seed=seed,
-                         world=WorldParams(min_people=2, max_people=4))  # fmt: skip
+    config = demo_config(frames=frames, fps=fps, seed=seed, bag="sqlite3")
     write_dataset(data, load_mvor_geometry(mvor), config, progress=False)
     bag = data / "bags" / "seq000"
     print(f"input: {bag}, a synthetic operating room seen by MVOR's camera {_CAMERA}: {frames} depth frames "
@@ -132,7 +126,7 @@ def run(out: Path, *, frames: int, fps: float, seed: int, model: Path | None, mv
     finally:
         _stop(node)
     print_report(report, out / "answers", gt, "the scene's truth")
-    h, w, _ = _sheet(bag, out / "answers", pre)
+    h, w, _ = _sheet(bag, out / "answers", resolved.preprocessing)
     print(f"\nwrote {out}/demo_sheet.png ({w}x{h}: the low-resolution frames enlarged, with the node's skeletons and "
           f"track ids), answers/ (the node's skeleton arrays, a rosbag2), answers_results.json, synth/ (the input "
           "bag and its truth), node.log")  # fmt: skip
@@ -144,9 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="depthpose_demo_live", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("demo_out"),
                         help="output folder (a previous demo's outputs in it are replaced)")  # fmt: skip
-    parser.add_argument("--frames", type=int, default=24, help="frames in the synthetic bag")
-    parser.add_argument("--fps", type=float, default=5.0, help="frame rate of the synthetic bag (Hz)")
-    parser.add_argument("--seed", type=int, default=5, help="seed of the synthetic scene")
+    scene = demo_config()
+    parser.add_argument("--frames", type=int, default=scene.frames, help="frames in the synthetic bag")
+    parser.add_argument("--fps", type=float, default=scene.fps, help="frame rate of the synthetic bag (Hz)")
+    parser.add_argument("--seed", type=int, default=scene.seed, help="seed of the synthetic scene")
     parser.add_argument("--model", type=Path, help="depthpose checkpoint (default: the shipped demo weights)")
     parser.add_argument("--mvor", type=Path, help="camma_mvor_2018.json for the room geometry (default: found)")
     args = parser.parse_args(argv)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 
+from depthpose_ros.counters import BAD_CAUSE_KEY, DIAGNOSTIC_KEYS, Count
 from depthpose_ros.stats import StatsSnapshot
 
 __all__ = ["NO_INPUT_WARN_S", "status"]
@@ -46,34 +47,33 @@ def status(
         seconds_since_input: seconds since the last image arrived; None if none ever did.
 
     Levels: ERROR when inference failed in the period or every image of the period was bad; WARN for untrained
-    weights, bad input in the period, more than half the period's images dropped, incompatible QoS, or no input
-    for :data:`NO_INPUT_WARN_S` seconds; OK otherwise.
+    weights, bad input in the period, more than half the period's images dropped, images lost, incompatible QoS,
+    skipped markers, failed optional outputs or diagnostics, or no input for :data:`NO_INPUT_WARN_S` seconds; OK
+    otherwise. Every counter's total is reported under its :data:`~depthpose_ros.counters.DIAGNOSTIC_KEYS` key.
     """
-    received = now.received - before.received
-    processed = now.processed - before.processed
-    dropped = now.dropped - before.dropped
-    bad = sum(now.bad.values()) - sum(before.bad.values())
-    failed = now.failed - before.failed
+    delta = {c: now[c] - before[c] for c in Count}
+    received, bad = delta[Count.RECEIVED], delta[Count.BAD]
     errors, warnings = [], []
-    if failed:
-        errors.append(f"inference failed on {failed} frame(s)")
+    if delta[Count.FAILED]:
+        errors.append(f"inference failed on {delta[Count.FAILED]} frame(s)")
     if received and bad == received:
         errors.append(f"every image on {input_topic} was rejected as bad input")
     elif bad:
         warnings.append(f"{bad} bad image(s) on {input_topic}")
     if not trained:
         warnings.append("untrained (random) weights: skeletons are meaningless")
-    if received and dropped > DROP_WARN_FRACTION * received:
-        warnings.append(f"dropped {dropped} of {received} frames: inference is slower than the input")
-    lost = now.lost - before.lost
-    if lost:
-        warnings.append(f"{lost} image(s) on {input_topic} never reached the node")
-    if now.incompatible_qos > before.incompatible_qos or (now.incompatible_qos and not received):
+    if received and delta[Count.DROPPED] > DROP_WARN_FRACTION * received:
+        warnings.append(f"dropped {delta[Count.DROPPED]} of {received} frames: inference is slower than the input")
+    if delta[Count.LOST]:
+        warnings.append(f"{delta[Count.LOST]} image(s) on {input_topic} never reached the node")
+    if delta[Count.INCOMPATIBLE_QOS] or (now.incompatible_qos and not received):
         warnings.append(f"incompatible QoS on {input_topic} ({now.incompatible_qos} event(s))")
-    if now.markers_skipped > before.markers_skipped:
+    if delta[Count.MARKERS_SKIPPED]:
         warnings.append("markers enabled but no calibrated camera_info received")
-    if now.optional_output_errors > before.optional_output_errors:
+    if delta[Count.OPTIONAL_OUTPUT_ERRORS]:
         warnings.append("debug image or markers failed")
+    if delta[Count.DIAGNOSTICS_ERRORS]:
+        warnings.append("publishing /diagnostics failed")
     if seconds_since_input is None:
         warnings.append(f"no image received on {input_topic} yet")
     elif seconds_since_input > NO_INPUT_WARN_S:
@@ -84,18 +84,9 @@ def status(
         **info,
         "input topic": input_topic,
         "input rate (Hz)": f"{received / period_s:.2f}",
-        "processed rate (Hz)": f"{processed / period_s:.2f}",
-        "images received": str(now.received),
-        "frames processed": str(now.processed),
-        "frames dropped": str(now.dropped),
-        "frames failed": str(now.failed),
-        "bad input": str(sum(now.bad.values())),
-        **{f"bad input: {cause}": str(n) for cause, n in sorted(now.bad.items())},
-        "frames without valid depth": str(now.no_valid_depth),
-        "incompatible QoS events": str(now.incompatible_qos),
-        "images lost before the node": str(now.lost),
-        "frames without markers (no camera_info)": str(now.markers_skipped),
-        "debug output errors": str(now.optional_output_errors),
+        "processed rate (Hz)": f"{delta[Count.PROCESSED] / period_s:.2f}",
+        **{key: str(now[c]) for c, key in DIAGNOSTIC_KEYS.items()},
+        **{BAD_CAUSE_KEY.format(cause=cause): str(n) for cause, n in sorted(now.bad.items())},
         "inference p50 (ms)": inference[0],
         "inference p95 (ms)": inference[1],
         "in-node latency p50 (ms)": in_node[0],

@@ -18,6 +18,7 @@ import sys
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,36 +29,23 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
-from rosbags.rosbag2 import Writer
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image
 
+from depthpose_core import bags
 from depthpose_core.errors import DepthPoseError
-from depthpose_core.eval.io import load_json
 from depthpose_core.eval.pck import format_table
-from depthpose_core.messages import skeletons_from_array
-from depthpose_core.replay import (
-    IMAGE,
-    SKELETON_ARRAY,
-    GroundTruthIndex,
-    evaluate_replay,
-    open_bag,
-    output_topic,
-    select_topics,
-    stamp_ns,
-    storage_of,
-    typestore,
-)
+from depthpose_core.io import load_json
+from depthpose_core.messages import skeletons_from_array, stamp_ns
+from depthpose_core.replay import GroundTruthIndex, evaluate_replay
+from depthpose_ros.counters import DIAGNOSTIC_KEYS, REPLAY_COUNTS, Count
 from depthpose_ros.msg import Skeleton2DArray
 
-__all__ = ["COUNTERS", "LiveReport", "NodeCounters", "live_replay", "main", "print_report", "result_of"]
+__all__ = ["LiveReport", "NodeCounters", "live_replay", "main", "print_report", "result_of"]
 
 _MATCH_GRACE_S = 1.0
 # Longest extra wait for the node's first diagnostics (published every second) before the replay starts.
 _BASELINE_WAIT_S = 1.5
-#: The node's counters (``/diagnostics`` keys) a replay reports, as differences over the replay.
-COUNTERS = ("images received", "frames processed", "frames dropped", "frames failed", "bad input",
-            "images lost before the node")  # fmt: skip
 
 
 class NodeCounters:
@@ -66,20 +54,20 @@ class NodeCounters:
 
     def __init__(self, topics: Sequence[str]) -> None:
         self.topics = set(topics)
-        self.latest: dict[str, dict[str, int]] = {}
+        self.latest: dict[str, dict[Count, int]] = {}
         self.arrived: dict[str, float] = {}
 
     def on_diagnostics(self, msg: DiagnosticArray) -> None:
         for status in msg.status:
             values = {kv.key: kv.value for kv in status.values}
             topic = values.get("input topic")
-            if topic in self.topics and all(values.get(k, "").isdigit() for k in COUNTERS):
-                self.latest[topic] = {k: int(values[k]) for k in COUNTERS}
+            if topic in self.topics and all(values.get(DIAGNOSTIC_KEYS[c], "").isdigit() for c in REPLAY_COUNTS):
+                self.latest[topic] = {c: int(values[DIAGNOSTIC_KEYS[c]]) for c in REPLAY_COUNTS}
                 self.arrived[topic] = time.monotonic()
 
-    def since(self, baseline: dict[str, dict[str, int]]) -> dict[str, int]:
+    def since(self, baseline: dict[str, dict[Count, int]]) -> dict[Count, int]:
         """The counters summed over the topics, minus ``baseline`` (an earlier :attr:`latest`)."""
-        return {k: sum(c[k] - baseline.get(t, {}).get(k, 0) for t, c in self.latest.items()) for k in COUNTERS}
+        return {c: sum(n[c] - baseline.get(t, {}).get(c, 0) for t, n in self.latest.items()) for c in REPLAY_COUNTS}
 
 
 @dataclass
@@ -87,15 +75,16 @@ class LiveReport:
     """What a live replay saw (see the module docstring).
 
     ``received`` counts every skeleton array that arrived, ``unmatched`` those answering no frame sent (another
-    publisher's frame, or a second answer to one); ``node`` holds the node's counters (:data:`COUNTERS`) over the
-    replay, empty when diagnostics of a node reading some played topic (``missing_diagnostics``) never arrived.
+    publisher's frame, or a second answer to one); ``node`` holds the node's counters
+    (:data:`~depthpose_ros.counters.REPLAY_COUNTS`) over the replay, empty when diagnostics of a node reading
+    some played topic (``missing_diagnostics``) never arrived.
     """
 
     topics: list[str] = field(default_factory=list)
     published: int = 0
     received: int = 0
     unmatched: int = 0
-    node: dict[str, int] = field(default_factory=dict)
+    node: dict[Count, int] = field(default_factory=dict)
     missing_diagnostics: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     results: dict[str, list[dict]] = field(default_factory=dict)
@@ -106,26 +95,26 @@ class LiveReport:
         """Frames published that the node neither received nor counted as lost (lost after the node's last
         image, or still in transit at the end); None without diagnostics."""
         n = self.node
-        return self.published - n["images received"] - n["images lost before the node"] if n else None
+        return self.published - n[Count.RECEIVED] - n[Count.LOST] if n else None
 
     def pending(self) -> int | None:
         """Frames the node had received but not yet finished (processed, dropped, bad or failed) at the end."""
         n = self.node
         if not n:
             return None
-        done = n["frames processed"] + n["frames dropped"] + n["bad input"] + n["frames failed"]
-        return n["images received"] - done
+        done = n[Count.PROCESSED] + n[Count.DROPPED] + n[Count.BAD] + n[Count.FAILED]
+        return n[Count.RECEIVED] - done
 
     def text(self) -> str:
         p50, p95 = (np.percentile(self.latencies_ms, [50, 95]) if self.latencies_ms else (float("nan"),) * 2)
-        n = {k: str(v) for k, v in self.node.items()} or dict.fromkeys(COUNTERS, "?")
+        n = {c: str(v) for c, v in self.node.items()} or dict.fromkeys(REPLAY_COUNTS, "?")
         lines = [
             f"frames published {self.published}, skeleton arrays received {self.received} (answering no frame sent "
             f"{self.unmatched}) in {self.seconds:.1f} s" + (" -- INTERRUPTED" if self.interrupted else ""),
-            f"node: images received {n['images received']}, frames processed {n['frames processed']}, dropped "
-            f"(newest frame only) {n['frames dropped']}, lost before the node {n['images lost before the node']}, "
-            f"bad input {n['bad input']}, failed {n['frames failed']}; still pending {self.pending()}, published "
-            f"but unaccounted for {self.unaccounted()}",
+            f"node: images received {n[Count.RECEIVED]}, frames processed {n[Count.PROCESSED]}, dropped (newest "
+            f"frame only) {n[Count.DROPPED]}, lost before the node {n[Count.LOST]}, bad input {n[Count.BAD]}, "
+            f"failed {n[Count.FAILED]}; still pending {self.pending()}, published but unaccounted for "
+            f"{self.unaccounted()}",
             f"end-to-end latency (answer here - publication, matched by header stamp): p50 {p50:.1f} ms, "
             f"p95 {p95:.1f} ms",
         ]  # fmt: skip
@@ -135,7 +124,7 @@ class LiveReport:
         return "\n".join(lines)
 
 
-def result_of(msg: Skeleton2DArray, image_id: object) -> list[dict]:
+def result_of(msg: Skeleton2DArray, image_id: int) -> list[dict]:
     """COCO-17 result records of a received skeleton array."""
     return [person.to_coco_result(image_id) for person in skeletons_from_array(msg)[0]]
 
@@ -170,114 +159,111 @@ def live_replay(
         raise DepthPoseError(f"rate must be > 0, got {rate}")
     if out.exists():
         raise DepthPoseError(f"output bag {out} already exists")
-    store = typestore()
-    reader = open_bag(bag)
+    store = bags.typestore()
     report = LiveReport()
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = Node("depthpose_replay", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    writer = None
-    start = time.monotonic()
-    try:
-        images, infos = select_topics(reader, list(topics) if topics else None, bag)
-        report.topics = sorted({c.topic for c in images})
-        report.results = {t: [] for t in report.topics}  # a camera without answers still counts in the PCK
-        index = GroundTruthIndex(ground_truth, report.topics)
-        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        pubs = {t: node.create_publisher(Image, t, reliable) for t in report.topics}
-        pubs.update({c.topic: node.create_publisher(CameraInfo, c.topic, reliable) for c in infos})
-        clock_pub = node.create_publisher(Clock, "/clock", 10) if clock else None
-        # Publication times per (topic, header stamp), oldest first (stamps may repeat), with the frame's position.
-        sent: dict[tuple[str, int], deque[tuple[float, int]]] = defaultdict(deque)
-        answer_topics = {t: (skeleton_topics or {}).get(t, output_topic(t, "skeletons")) for t in report.topics}
-        arrivals: list[tuple[str, float, Skeleton2DArray]] = []
-        for image_topic, answer in answer_topics.items():
-            node.create_subscription(Skeleton2DArray, answer,
-                                     lambda msg, t=image_topic: arrivals.append((t, time.monotonic(), msg)), 100)
-        counters = NodeCounters(report.topics)
-        node.create_subscription(DiagnosticArray, "/diagnostics", counters.on_diagnostics, 10)
-        deadline = time.monotonic() + wait_s
-        while any(pubs[t].get_subscription_count() == 0 for t in report.topics):
-            if time.monotonic() > deadline:
-                raise DepthPoseError(f"no node subscribed to {report.topics} within {wait_s:.0f} s")
-            executor.spin_once(timeout_sec=0.05)
-        writer = Writer(out, version=9, storage_plugin=storage_of(reader))
-        writer.open()
-        conns = {t: writer.add_connection(a, SKELETON_ARRAY, typestore=store) for t, a in answer_topics.items()}
-
-        def take_arrivals() -> None:
-            """Record and match what arrived since the last call."""
-            while arrivals:
-                image_topic, arrived, msg = arrivals.pop(0)
-                writer.write(conns[image_topic], node.get_clock().now().nanoseconds, serialize_message(msg))
-                report.received += 1
-                queue = sent.get((image_topic, stamp_ns(msg.header)))
-                if not queue:
-                    report.unmatched += 1  # an answer to no frame we sent (or a second answer to one)
-                    continue
-                published, position = queue.popleft()
-                report.latencies_ms.append((arrived - published) * 1e3)
-                image_id = index.find(image_topic, stamp_ns(msg.header), position)
-                key = image_id if image_id is not None else f"{image_topic}@{stamp_ns(msg.header)}"
-                report.results[image_topic] += result_of(msg, key)
-
-        # Our side has matched; give the node's side a moment too (a best-effort writer drops samples for a
-        # reader it has not matched yet), and take the node's counters before the replay (diagnostics come
-        # every second; a node that has just started has none to subtract).
-        grace = time.monotonic() + _MATCH_GRACE_S
-        while time.monotonic() < grace or (len(counters.latest) < len(report.topics)
-                                           and time.monotonic() < grace + _BASELINE_WAIT_S):  # fmt: skip
-            executor.spin_once(timeout_sec=0.05)
-        arrivals.clear()  # answers to earlier traffic are not this replay's
-        baseline = {t: dict(c) for t, c in counters.latest.items()}
-        start, first = time.monotonic(), None
-        positions: Counter[str] = Counter()
+    with ExitStack() as stack:  # closed in reverse: the recording, the ROS node and context, the input bag
+        reader = stack.enter_context(bags.open_bag(bag))
+        context = rclpy.Context()
+        rclpy.init(context=context)
+        stack.callback(context.try_shutdown)
+        node = Node("depthpose_replay", context=context)
+        stack.callback(node.destroy_node)
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(node)
+        stack.callback(executor.shutdown)
+        start = time.monotonic()
         try:
-            for conn, bag_time, raw in reader.messages(connections=images + infos):
-                first = bag_time if first is None else first
-                due = start + (bag_time - first) * 1e-9 / rate
-                while time.monotonic() < due:
-                    executor.spin_once(timeout_sec=min(0.005, max(due - time.monotonic(), 0.0)))
-                    take_arrivals()
-                if clock_pub is not None:
-                    clock_msg = Clock()
-                    clock_msg.clock.sec, clock_msg.clock.nanosec = divmod(bag_time, 1_000_000_000)
-                    clock_pub.publish(clock_msg)
-                msg = deserialize_message(raw, Image if conn.msgtype == IMAGE else CameraInfo)
-                pubs[conn.topic].publish(msg)
-                if conn.msgtype == IMAGE:
-                    report.published += 1
-                    sent[(conn.topic, stamp_ns(msg.header))].append((time.monotonic(), positions[conn.topic]))
-                    positions[conn.topic] += 1
-            # Wait for the node to finish: every frame it was sent is received or lost, and none is pending, in
-            # diagnostics published after the last frame; or until settle_s.
-            last, end = time.monotonic(), time.monotonic() + settle_s
-            while time.monotonic() < end:
+            images, infos = bags.select_topics(reader, list(topics) if topics else None, bag)
+            report.topics = sorted({c.topic for c in images})
+            report.results = {t: [] for t in report.topics}  # a camera without answers still counts in the PCK
+            index = GroundTruthIndex(ground_truth, report.topics)
+            reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+            pubs = {t: node.create_publisher(Image, t, reliable) for t in report.topics}
+            pubs.update({c.topic: node.create_publisher(CameraInfo, c.topic, reliable) for c in infos})
+            clock_pub = node.create_publisher(Clock, "/clock", 10) if clock else None
+            # Publication times per (topic, header stamp), oldest first (stamps may repeat), with the frame's position.
+            sent: dict[tuple[str, int], deque[tuple[float, int]]] = defaultdict(deque)
+            answers = skeleton_topics or {}
+            answer_topics = {t: answers.get(t, bags.output_topic(t, "skeletons")) for t in report.topics}
+            arrivals: list[tuple[str, float, Skeleton2DArray]] = []
+            for image_topic, answer in answer_topics.items():
+                node.create_subscription(Skeleton2DArray, answer,
+                                         lambda msg, t=image_topic: arrivals.append((t, time.monotonic(), msg)), 100)
+            counters = NodeCounters(report.topics)
+            node.create_subscription(DiagnosticArray, "/diagnostics", counters.on_diagnostics, 10)
+            deadline = time.monotonic() + wait_s
+            while any(pubs[t].get_subscription_count() == 0 for t in report.topics):
+                if time.monotonic() > deadline:
+                    raise DepthPoseError(f"no node subscribed to {report.topics} within {wait_s:.0f} s")
                 executor.spin_once(timeout_sec=0.05)
-                take_arrivals()
-                if len(counters.latest) == len(report.topics) and min(counters.arrived.values()) > last:
-                    report.node = counters.since(baseline)
-                    if report.unaccounted() == 0 and report.pending() == 0:
-                        linger = time.monotonic() + 0.3  # the last answers are published before diagnostics
-                        while time.monotonic() < linger:
-                            executor.spin_once(timeout_sec=0.05)
+            writer = stack.enter_context(bags.create_bag(out, bags.storage_of(reader)))
+            conns = {t: writer.add_connection(a, bags.SKELETON_ARRAY, typestore=store)
+                     for t, a in answer_topics.items()}  # fmt: skip
+
+            def take_arrivals() -> None:
+                """Record and match what arrived since the last call."""
+                while arrivals:
+                    image_topic, arrived, msg = arrivals.pop(0)
+                    writer.write(conns[image_topic], node.get_clock().now().nanoseconds, serialize_message(msg))
+                    report.received += 1
+                    queue = sent.get((image_topic, stamp_ns(msg.header)))
+                    if not queue:
+                        report.unmatched += 1  # an answer to no frame we sent (or a second answer to one)
+                        continue
+                    published, position = queue.popleft()
+                    report.latencies_ms.append((arrived - published) * 1e3)
+                    image_id, _ = index.result_id(image_topic, stamp_ns(msg.header), position)
+                    report.results[image_topic] += result_of(msg, image_id)
+
+            # Our side has matched; give the node's side a moment too (a best-effort writer drops samples for a
+            # reader it has not matched yet), and take the node's counters before the replay (diagnostics come
+            # every second; a node that has just started has none to subtract).
+            grace = time.monotonic() + _MATCH_GRACE_S
+            while time.monotonic() < grace or (len(counters.latest) < len(report.topics)
+                                               and time.monotonic() < grace + _BASELINE_WAIT_S):  # fmt: skip
+                executor.spin_once(timeout_sec=0.05)
+            arrivals.clear()  # answers to earlier traffic are not this replay's
+            baseline = {t: dict(c) for t, c in counters.latest.items()}
+            start, first = time.monotonic(), None
+            positions: Counter[str] = Counter()
+            try:
+                for conn, bag_time, raw in reader.messages(connections=images + infos):
+                    first = bag_time if first is None else first
+                    due = start + (bag_time - first) * 1e-9 / rate
+                    while time.monotonic() < due:
+                        executor.spin_once(timeout_sec=min(0.005, max(due - time.monotonic(), 0.0)))
                         take_arrivals()
-                        break
-        except (KeyboardInterrupt, ExternalShutdownException):
-            report.interrupted = True
-        take_arrivals()
-        report.node = counters.since(baseline) if len(counters.latest) == len(report.topics) else {}
-        report.missing_diagnostics = sorted(set(report.topics) - set(counters.latest))
-    finally:
-        report.seconds = time.monotonic() - start
-        if writer is not None:
-            writer.close()
-        reader.close()
-        executor.shutdown()
-        node.destroy_node()
-        context.try_shutdown()
+                    if clock_pub is not None:
+                        clock_msg = Clock()
+                        clock_msg.clock.sec, clock_msg.clock.nanosec = divmod(bag_time, 1_000_000_000)
+                        clock_pub.publish(clock_msg)
+                    msg = deserialize_message(raw, Image if conn.msgtype == bags.IMAGE else CameraInfo)
+                    pubs[conn.topic].publish(msg)
+                    if conn.msgtype == bags.IMAGE:
+                        report.published += 1
+                        sent[(conn.topic, stamp_ns(msg.header))].append((time.monotonic(), positions[conn.topic]))
+                        positions[conn.topic] += 1
+                # Wait for the node to finish: every frame it was sent is received or lost, and none is pending, in
+                # diagnostics published after the last frame; or until settle_s.
+                last, end = time.monotonic(), time.monotonic() + settle_s
+                while time.monotonic() < end:
+                    executor.spin_once(timeout_sec=0.05)
+                    take_arrivals()
+                    if len(counters.latest) == len(report.topics) and min(counters.arrived.values()) > last:
+                        report.node = counters.since(baseline)
+                        if report.unaccounted() == 0 and report.pending() == 0:
+                            linger = time.monotonic() + 0.3  # the last answers are published before diagnostics
+                            while time.monotonic() < linger:
+                                executor.spin_once(timeout_sec=0.05)
+                            take_arrivals()
+                            break
+            except (KeyboardInterrupt, ExternalShutdownException):
+                report.interrupted = True
+            take_arrivals()
+            report.node = counters.since(baseline) if len(counters.latest) == len(report.topics) else {}
+            report.missing_diagnostics = sorted(set(report.topics) - set(counters.latest))
+        finally:
+            report.seconds = time.monotonic() - start
     return report
 
 

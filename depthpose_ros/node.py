@@ -32,22 +32,19 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from depthpose_core.checkpoint import load_checkpoint
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.inference import PoseEstimator
-from depthpose_core.messages import ImageError, image_to_depth
-from depthpose_core.preprocess import Preprocessing, check_privacy
+from depthpose_core.messages import ImageError, image_to_depth, stamp_ns
 from depthpose_core.tracking import SkeletonTracker
-from depthpose_core.viz import draw_overlay
-from depthpose_core.weights import demo_weights
 from depthpose_ros import diagnostics
-from depthpose_ros.conversions import bgr_image, skeleton_markers, skeletons_to_msg
+from depthpose_ros.conversions import debug_image_msg, intrinsics_of, skeleton_markers, skeletons_to_msg
+from depthpose_ros.counters import Count
 from depthpose_ros.latest import LatestOnly
 from depthpose_ros.msg import Skeleton2DArray
-from depthpose_ros.parameters import RuntimeSettings, declare_parameters, runtime_settings
+from depthpose_ros.parameters import RuntimeSettings, declare_parameters, model_request, runtime_settings
 from depthpose_ros.stats import FrameStats, StatsSnapshot
 
-__all__ = ["CAMERA_INFO_TOPIC", "INPUT_TOPIC", "NODE_NAME", "OUTPUT_TOPIC", "DepthPoseNode", "main", "make_estimator"]
+__all__ = ["CAMERA_INFO_TOPIC", "INPUT_TOPIC", "NODE_NAME", "OUTPUT_TOPIC", "DepthPoseNode", "main"]
 
 #: Seconds between two log lines about the same kind of problem.
 LOG_THROTTLE_S = 5.0
@@ -68,43 +65,6 @@ class _Frame:
     size: tuple[int, int]  # (width, height) of the subscribed image: the pixel frame of the output
     lowres: np.ndarray  # (h, w) float32 normalised low-resolution depth
     received: float  # time.monotonic() at the callback
-
-
-def make_estimator(values: dict[str, Any], runtime: RuntimeSettings) -> PoseEstimator:
-    """The estimator the parameters describe (see ``parameters.PARAMETERS``).
-
-    Raises:
-        DepthPoseError: unreadable checkpoint, options that contradict a project checkpoint, bad device.
-    """
-    size = (values["input_width"], values["input_height"])
-    if (size[0] == 0) != (size[1] == 0):
-        raise DepthPoseError(f"input_width and input_height must both be set or both be 0, got {size}")
-    depth = {"near_mm": values["depth_near_mm"] or None, "far_mm": values["depth_far_mm"] or None}
-    overrides = {"lowres_size": size if size[0] else None, "model_size": size if size[0] else None, **depth}
-    kwargs: dict[str, Any] = {"device": values["device"], "precision": values["precision"],
-                              "flip_test": runtime.flip_test, "decoder_mode": runtime.decoder_mode,
-                              "decoder_params": runtime.decoder}  # fmt: skip
-    model_name = values["model_name"] or None
-    if values["model"] == "untrained":
-        return PoseEstimator.untrained(model_name or "depthpose", Preprocessing().with_updates(**overrides), **kwargs)
-    path = values["model"] or demo_weights()
-    ckpt = load_checkpoint(path)
-    if not ckpt.is_plain:
-        given = [k for k in ("input_width", "input_height", "depth_near_mm", "depth_far_mm") if values[k]]
-        if given:
-            raise DepthPoseError(
-                f"checkpoint {path} records its input size and depth mapping ({ckpt.preprocessing}); "
-                f"leave {', '.join(given)} at 0 (they are for plain state dicts)"
-            )
-        return PoseEstimator.from_checkpoint(ckpt, model_name=model_name, **kwargs)
-    if not size[0]:
-        raise DepthPoseError(
-            f"checkpoint {path} is a plain state dict: set input_width and input_height to the low "
-            "resolution it was trained for (e.g. 64 and 48), and model_name"
-        )
-    return PoseEstimator.from_checkpoint(
-        ckpt, model_name=model_name, preprocessing=Preprocessing().with_updates(**overrides), **kwargs
-    )
 
 
 class DepthPoseNode(Node):
@@ -129,21 +89,17 @@ class DepthPoseNode(Node):
         try:
             self._values = declare_parameters(self)
             self._runtime = runtime_settings(self._values)
-            self._estimator = make_estimator(self._values, self._runtime)
+            request = model_request(self._values)
         except (ValueError, ParameterException) as err:
             raise DepthPoseError(str(err)) from None
-        check_privacy(self._estimator.preprocessing, f"model {self._estimator.info.weights}")
+        self._estimator = PoseEstimator.from_request(request, self._runtime.inference)  # privacy limit included
         info, pre = self._estimator.info, self._estimator.preprocessing
         self.get_logger().info(
             f"model {info.name} ({info.weights}) on {info.device}, {info.precision}; input reduced to "
             f"{pre.lowres_size[0]}x{pre.lowres_size[1]} at ingress, depth {pre.near_mm:.0f}-{pre.far_mm:.0f} mm"
         )
-        if not info.trained:
-            self.get_logger().warning("no trained weights: the network is randomly initialised, skeletons are "
-                                      "meaningless (set the 'model' parameter to a checkpoint)")  # fmt: skip
-        elif not self._values["model"]:
-            self.get_logger().warning("running the shipped demo weights, trained on SYNTHETIC data only: set the "
-                                      "'model' parameter to a model trained on your recordings")  # fmt: skip
+        if info.notice:
+            self.get_logger().warning(f"{info.notice} (the 'model' parameter)")
         self._tracker = SkeletonTracker(self._runtime.tracker)
         self._max_input_pixels = self._runtime.max_input_pixels
         self._stats = FrameStats()
@@ -208,7 +164,7 @@ class DepthPoseNode(Node):
     def _ingest(self, msg: Image, info: MessageInfo) -> None:
         received = time.monotonic()
         self._last_input = received
-        self._stats.count("received")
+        self._stats.count(Count.RECEIVED)
         self._count_lost(info)
         try:
             size = (int(msg.width), int(msg.height))
@@ -220,12 +176,12 @@ class DepthPoseNode(Node):
             self._reject(msg, "shape", str(err))
             return
         if not lowres.any():
-            n = self._stats.count("no_valid_depth")
+            n = self._stats.count(Count.NO_VALID_DEPTH)
             self._log_throttled("no_valid_depth", logging.WARNING,
                                 f"image on {self._sub.topic_name} has no valid depth (all 0, NaN or inf) "
                                 f"[{n} such frames]")  # fmt: skip
         if self._slot.put(_Frame(msg.header, size, lowres, received)) is not None:
-            self._stats.count("dropped")
+            self._stats.count(Count.DROPPED)
 
     def _count_lost(self, info: MessageInfo) -> None:
         """Count images a publisher sent that never reached this callback (gaps in its sequence numbers: the
@@ -239,7 +195,7 @@ class DepthPoseNode(Node):
         if len(self._last_seq) > _MAX_PUBLISHERS:
             del self._last_seq[next(iter(self._last_seq))]
         if last is not None and seq > last + 1:
-            n = self._stats.count("lost", seq - last - 1)
+            n = self._stats.count(Count.LOST, seq - last - 1)
             self._log_throttled("lost", logging.WARNING, f"{seq - last - 1} image(s) on {self._sub.topic_name} "
                                 f"never reached the node (replaced in its queue of depth {self._values['qos.depth']} "
                                 f"or lost in transport) [{n} so far]")  # fmt: skip
@@ -257,7 +213,7 @@ class DepthPoseNode(Node):
         self._camera_info = msg
 
     def _on_incompatible_qos(self, event: QoSRequestedIncompatibleQoSInfo) -> None:
-        n = self._stats.count("incompatible_qos")
+        n = self._stats.count(Count.INCOMPATIBLE_QOS)
         policy = QoSPolicyKind(event.last_policy_kind).name.lower()
         self.get_logger().warning(
             f"a publisher on {self._sub.topic_name} has an incompatible QoS (policy {policy}, "
@@ -297,9 +253,9 @@ class DepthPoseNode(Node):
             pending, self._pending = self._pending, None
         if pending is not None:
             self._runtime = pending
-            self._estimator.flip_test = pending.flip_test
-            self._estimator.decoder_mode = pending.decoder_mode
-            self._estimator.decoder_params = pending.decoder
+            self._estimator.flip_test = pending.inference.flip_test
+            self._estimator.decoder_mode = pending.inference.decoder_mode
+            self._estimator.decoder_params = pending.inference.decoder
             self._tracker.params = pending.tracker
         return self._runtime
 
@@ -319,7 +275,7 @@ class DepthPoseNode(Node):
             try:
                 self._process(frame, runtime)
             except Exception as err:  # noqa: BLE001 - the inference thread must survive any frame
-                n = self._stats.count("failed")
+                n = self._stats.count(Count.FAILED)
                 self._log_throttled("failed", logging.ERROR, f"processing a frame failed: {err!r} [{n} failed]")
                 continue
             next_start = started + (1.0 / runtime.max_rate if runtime.max_rate > 0 else 0.0)
@@ -328,36 +284,36 @@ class DepthPoseNode(Node):
         t0 = time.monotonic()
         people = self._estimator.estimate_lowres([frame.lowres], [frame.size])[0]
         inference_ms = (time.monotonic() - t0) * 1e3
-        stamp = frame.header.stamp
-        stamped = bool(stamp.sec or stamp.nanosec)
+        stamp = stamp_ns(frame.header)
         # Tracks age in image time; images without a stamp fall back to the time they arrived.
-        ids = self._tracker.update(people, stamp.sec + stamp.nanosec * 1e-9 if stamped else frame.received)
+        ids = self._tracker.update(people, stamp * 1e-9 if stamp else frame.received)
         self._skeleton_pub.publish(skeletons_to_msg(frame.header, frame.size, people, ids))
         end_to_end = None
-        if stamped:
-            now_ns = self.get_clock().now().nanoseconds
-            end_to_end = (now_ns - (stamp.sec * 1_000_000_000 + stamp.nanosec)) / 1e6
+        if stamp:
+            end_to_end = (self.get_clock().now().nanoseconds - stamp) / 1e6
         self._stats.processed(inference_ms, (time.monotonic() - frame.received) * 1e3, end_to_end)
         try:
             self._publish_optional(frame, people, ids, runtime)
         except Exception as err:  # noqa: BLE001 - the skeletons are out; a debug output must not fail the frame
-            n = self._stats.count("optional_output_errors")
+            n = self._stats.count(Count.OPTIONAL_OUTPUT_ERRORS)
             self._log_throttled("optional", logging.ERROR, f"debug image or markers failed: {err!r} [{n}]")
 
     def _publish_optional(self, frame: _Frame, people: list, ids: list[int], runtime: RuntimeSettings) -> None:
         if self._debug_pub is not None:
-            self._debug_pub.publish(bgr_image(frame.header, draw_overlay(frame.lowres, people, scale=1)))
+            self._debug_pub.publish(debug_image_msg(frame.header, frame.lowres, people, ids))
         if self._marker_pub is None:
             return
         info = self._camera_info
-        if info is None or info.k[0] <= 0 or info.k[4] <= 0 or not info.width or not info.height:
-            self._stats.count("markers_skipped")
+        intrinsics = None if info is None else intrinsics_of(info)
+        if intrinsics is None or not intrinsics.calibrated:
+            self._stats.count(Count.MARKERS_SKIPPED)
             self._log_throttled("markers", logging.WARNING,
                                 f"markers need a calibrated camera_info on {self._camera_info_topic} "
                                 f"({'none received yet' if info is None else 'it has no focal lengths'}); skipped")
             return
         self._marker_pub.publish(skeleton_markers(
-            frame.header, people, ids, frame.lowres, self._estimator.preprocessing, info, runtime.markers_lifetime_s
+            frame.header, people, ids, frame.lowres, self._estimator.preprocessing, intrinsics,
+            runtime.markers_lifetime_s,
         ))  # fmt: skip
 
     # -- diagnostics ---------------------------------------------------------------------------------------
@@ -366,7 +322,7 @@ class DepthPoseNode(Node):
         try:
             self._diagnose()
         except Exception as err:  # noqa: BLE001 - a timer callback must not stop the node
-            n = self._stats.count("diagnostics_errors")
+            n = self._stats.count(Count.DIAGNOSTICS_ERRORS)
             self.get_logger().error(f"publishing /diagnostics failed: {err!r} [{n}]",
                                     throttle_duration_sec=LOG_THROTTLE_S)  # fmt: skip
 
@@ -401,7 +357,7 @@ class DepthPoseNode(Node):
     def destroy_node(self) -> None:
         """Stop the inference thread (a frame still waiting counts as dropped), then destroy the node."""
         if self._slot.close() is not None:
-            self._stats.count("dropped")
+            self._stats.count(Count.DROPPED)
         self._worker.join(timeout=30.0)
         super().destroy_node()
 
@@ -409,7 +365,7 @@ class DepthPoseNode(Node):
 def main(args: Sequence[str] | None = None) -> int:
     """Console script ``depthpose_node``: ``depthpose_node --ros-args --params-file config/depthpose.yaml``."""
     logging.basicConfig(level=logging.WARNING)
-    rclpy.init(args=args)
+    rclpy.init(args=None if args is None else list(args))
     node = None
     try:
         node = DepthPoseNode()

@@ -15,13 +15,16 @@ from typing import Any
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.node import Node
 
-from depthpose_core.decode import MODES, DecoderParams
-from depthpose_core.inference import PRECISIONS
+from depthpose_core.config import RuntimeConfig
+from depthpose_core.decode import DECODER_SETTINGS, MODES, DecoderParams
+from depthpose_core.errors import ConfigError
 from depthpose_core.messages import MAX_PIXELS
 from depthpose_core.preprocess import PRIVACY_MAX_SIZE
+from depthpose_core.runtime import PRECISIONS
 from depthpose_core.tracking import TrackerParams
+from depthpose_core.weights import ModelRequest
 
-__all__ = ["PARAMETERS", "ParamSpec", "RuntimeSettings", "declare_parameters", "runtime_settings"]
+__all__ = ["PARAMETERS", "ParamSpec", "RuntimeSettings", "declare_parameters", "model_request", "runtime_settings"]
 
 _RESTART = " Read-only: fixed at start-up (restart the node to change it)."
 
@@ -79,22 +82,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "GPUs). The decoder always runs in float32.", read_only=True, choices=tuple(PRECISIONS)),
     ParamSpec("flip_test", True, "Also run the horizontally mirrored frame and average the maps (the reference "
               "evaluation does; doubles the network cost)."),
-    ParamSpec("decoder.mode", "fast", "fast: peaks at the maps' resolution refined locally (product default); "
-              "reference: the published decoder to the letter (slower).", choices=MODES),
-    ParamSpec("decoder.peak_threshold", _DECODER.peak_threshold, "A joint peak needs a heatmap value strictly "
-              "above this (heatmap units, about [0, 1]).", low=0.0, high=1.0),
-    ParamSpec("decoder.paf_threshold", _DECODER.paf_threshold, "A limb sample is an inlier when the PAF "
-              "component along the limb is strictly above this (unit-vector units).", low=-1.0, high=1.0),
-    ParamSpec("decoder.min_inlier_fraction", _DECODER.min_inlier_fraction, "A limb candidate needs strictly "
-              "more than this fraction of its samples to be inliers, in [0, 1).", low=0.0, high=1.0),
-    ParamSpec("decoder.num_samples", _DECODER.num_samples, "Points sampled on each candidate limb, end points "
-              "included.", low=2, high=100),
-    ParamSpec("decoder.min_parts", _DECODER.min_parts, "A person needs at least this many joints.", low=1,
-              high=18),
-    ParamSpec("decoder.min_mean_score", _DECODER.min_mean_score, "A person needs (sum of its joint and limb "
-              "scores) / (number of joints) of at least this.", low=0.0, high=10.0),
-    ParamSpec("decoder.max_peaks", _DECODER.max_peaks, "Fast mode: at most this many peak candidates per joint "
-              "are refined (bounds the cost on garbage maps).", low=1, high=1000),
+    *(ParamSpec(f"decoder.{name}", "fast" if name == "mode" else getattr(_DECODER, name), doc.description,
+                choices=MODES if name == "mode" else (), low=doc.low, high=doc.high)
+      for name, doc in DECODER_SETTINGS.items()),
     ParamSpec("tracking.min_iou", _TRACKER.min_iou, "A person keeps a track's id only if its keypoint box "
               "overlaps the track's predicted box by at least this IoU, in (0, 1].", low=0.0, high=1.0),
     ParamSpec("tracking.max_age_s", _TRACKER.max_age_s, "A track ends (its id is retired) after this many seconds "
@@ -120,11 +110,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 
 @dataclass(frozen=True)
 class RuntimeSettings:
-    """The values that may change while the node runs (applied by the inference thread before a frame)."""
+    """The estimator's settings (device and precision fixed at start-up; flip test and decoder may change) and
+    the node's own; applied by the inference thread before a frame."""
 
-    flip_test: bool
-    decoder_mode: str
-    decoder: DecoderParams
+    inference: RuntimeConfig
     tracker: TrackerParams
     max_rate: float
     max_input_pixels: int
@@ -145,6 +134,20 @@ def declare_parameters(node: Node) -> dict[str, Any]:
     return values
 
 
+def model_request(values: Mapping[str, Any]) -> ModelRequest:
+    """The model the parameters name (``model``, ``model_name``, ``input_width``/``input_height``,
+    ``depth_near_mm``/``depth_far_mm``; 0 and "" mean "the checkpoint's").
+
+    Raises:
+        ConfigError: only one of input_width and input_height is set.
+    """
+    size = (int(values["input_width"]), int(values["input_height"]))
+    if (size[0] == 0) != (size[1] == 0):
+        raise ConfigError(f"input_width and input_height must both be set or both be 0, got {size}")
+    return ModelRequest(str(values["model"]), str(values["model_name"]) or None, size if size[0] else None,
+                        float(values["depth_near_mm"]) or None, float(values["depth_far_mm"]) or None)  # fmt: skip
+
+
 def runtime_settings(values: Mapping[str, Any]) -> RuntimeSettings:
     """Build and check the run-time settings from parameter values.
 
@@ -161,10 +164,11 @@ def runtime_settings(values: Mapping[str, Any]) -> RuntimeSettings:
         )  # fmt: skip
     except ValueError as err:
         raise ValueError(f"invalid parameter value: {err}") from None
+    inference = RuntimeConfig(device=str(values["device"]), precision=str(values["precision"]),
+                              flip_test=bool(values["flip_test"]), decoder_mode=str(values["decoder.mode"]),
+                              decoder=decoder)  # fmt: skip
     return RuntimeSettings(
-        flip_test=bool(values["flip_test"]),
-        decoder_mode=str(values["decoder.mode"]),
-        decoder=decoder,
+        inference=inference,
         tracker=tracker,
         max_rate=float(values["max_rate"]),
         max_input_pixels=int(values["max_input_pixels"]),

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from depthpose_ros.counters import Count
+
 __all__ = ["FrameStats", "StatsSnapshot"]
 
 # Latencies kept for the percentiles: the most recent frames.
@@ -33,6 +35,7 @@ class StatsSnapshot:
         incompatible_qos: incompatible-QoS events on the input subscription.
         markers_skipped: frames without markers because no calibrated camera_info had arrived.
         optional_output_errors: frames whose debug image or markers failed (their skeletons were published).
+        diagnostics_errors: ``/diagnostics`` publications that failed.
         lost: images a publisher sent that never reached the node (gaps in its sequence numbers: replaced in the
             depth-limited subscription queue, or lost in transport); not part of ``received``.
         inference_ms: (p50, p95) network + decoding time, ms; NaN before the first frame.
@@ -51,9 +54,14 @@ class StatsSnapshot:
     lost: int
     markers_skipped: int
     optional_output_errors: int
+    diagnostics_errors: int
     inference_ms: tuple[float, float]
     in_node_ms: tuple[float, float]
     end_to_end_ms: tuple[float, float]
+
+    def __getitem__(self, count: Count) -> int:
+        """The total of ``count`` (for :attr:`Count.BAD`, summed over the causes)."""
+        return sum(self.bad.values()) if count is Count.BAD else int(getattr(self, count.value))
 
 
 def _percentiles(values: deque[float]) -> tuple[float, float]:
@@ -68,17 +76,20 @@ class FrameStats:
     """Thread-safe counters; see :class:`StatsSnapshot` for their meaning."""
 
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _counts: Counter[str] = field(default_factory=Counter)
+    _counts: Counter[Count] = field(default_factory=Counter)
     _bad: Counter[str] = field(default_factory=Counter)
     _inference: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
     _in_node: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
     _end_to_end: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
 
-    def count(self, name: str, n: int = 1) -> int:
-        """Add ``n`` to counter ``name`` (a :class:`StatsSnapshot` field other than processed and bad)."""
+    def count(self, counter: Count, n: int = 1) -> int:
+        """Add ``n`` to ``counter`` (any but :attr:`Count.PROCESSED` and :attr:`Count.BAD`, which have their own
+        methods); returns its total."""
+        if counter in (Count.PROCESSED, Count.BAD):
+            raise ValueError(f"{counter} is counted by processed() or bad()")
         with self._lock:
-            self._counts[name] += n
-            return self._counts[name]
+            self._counts[counter] += n
+            return self._counts[counter]
 
     def bad(self, cause: str) -> int:
         """Count one rejected image of ``cause``; returns that cause's total."""
@@ -89,7 +100,7 @@ class FrameStats:
     def processed(self, inference_ms: float, in_node_ms: float, end_to_end_ms: float | None) -> None:
         """Count one published frame and record its latencies (ms)."""
         with self._lock:
-            self._counts["processed"] += 1
+            self._counts[Count.PROCESSED] += 1
             self._inference.append(inference_ms)
             self._in_node.append(in_node_ms)
             if end_to_end_ms is not None:
@@ -98,12 +109,8 @@ class FrameStats:
     def snapshot(self) -> StatsSnapshot:
         """A consistent copy of every counter and the latency percentiles."""
         with self._lock:
-            c = self._counts
+            counts = {c.value: self._counts[c] for c in Count if c is not Count.BAD}
             return StatsSnapshot(
-                received=c["received"], processed=c["processed"], dropped=c["dropped"], bad=dict(self._bad),
-                failed=c["failed"], no_valid_depth=c["no_valid_depth"], incompatible_qos=c["incompatible_qos"],
-                lost=c["lost"], markers_skipped=c["markers_skipped"],
-                optional_output_errors=c["optional_output_errors"],
-                inference_ms=_percentiles(self._inference), in_node_ms=_percentiles(self._in_node),
-                end_to_end_ms=_percentiles(self._end_to_end),
+                **counts, bad=dict(self._bad), inference_ms=_percentiles(self._inference),
+                in_node_ms=_percentiles(self._in_node), end_to_end_ms=_percentiles(self._end_to_end),
             )  # fmt: skip

@@ -68,11 +68,6 @@ def depth_image(depth: np.ndarray, *, encoding: str = "16UC1", stamp_ns: int = 1
     return msg
 
 
-def stamp_ns(header: Any) -> int:
-    """A header's stamp in nanoseconds."""
-    return header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
-
-
 class NodeProcess:
     """The ``depthpose_node`` console script in its own process, with a params file written from the shipped
     ``config/depthpose.yaml`` plus overrides, and optional remaps. Output (stdout + stderr) is kept."""

@@ -1,4 +1,5 @@
-"""Settings files: the shipped file states the built-in defaults; bad files name the problem."""
+"""Settings files: the shipped file states the built-in defaults; bad files name the problem; the decoder
+settings are described once (the table) and both YAML files say the same."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import pathlib
 import pytest
 
 from depthpose_core.cli import _runtime, build_parser
-from depthpose_core.config import ConfigError, RuntimeConfig, load_runtime_config
-from depthpose_core.decode import DecoderParams
+from depthpose_core.config import RuntimeConfig, load_runtime_config
+from depthpose_core.decode import DECODER_SETTINGS, DecoderParams
+from depthpose_core.errors import ConfigError
 
 SHIPPED = pathlib.Path(__file__).parents[1] / "config" / "inference.yaml"
 
@@ -54,3 +56,28 @@ def test_command_line_flags_override_the_file(tmp_path: pathlib.Path) -> None:
     cfg = _runtime(args)
     assert (cfg.device, cfg.precision, cfg.decoder_mode, cfg.flip_test) == ("cpu", "bf16", "fast", False)
     assert _runtime(build_parser().parse_args(["infer", "x.png", "--untrained"])) == RuntimeConfig()
+
+
+def _decoder_comments(path: pathlib.Path) -> dict[str, str]:
+    """Key -> the comment lines right above it (joined), for every key of the file's ``decoder:`` block."""
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "decoder:")
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    out, comment = {}, []
+    for line in lines[start + 1 :]:
+        if not line.strip() or len(line) - len(line.lstrip()) <= indent:
+            break
+        if line.strip().startswith("#"):
+            comment.append(line.strip()[1:].strip())
+        else:
+            out[line.split(":")[0].strip()] = " ".join(comment)
+            comment = []
+    return out
+
+
+@pytest.mark.parametrize("name", ["inference.yaml", "depthpose.yaml"])
+def test_decoder_comments_say_what_the_one_table_says(name: str) -> None:
+    comments = _decoder_comments(SHIPPED.with_name(name))
+    assert comments, f"no decoder block in {name}"
+    # Both ways: every documented setting is in the file, every key of the file is documented, in the same words.
+    assert comments == {key: doc.description for key, doc in DECODER_SETTINGS.items()}

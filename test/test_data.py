@@ -4,6 +4,7 @@ loss masks, the MVOR loader on a file of MVOR's layout, and batching through a D
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -26,18 +27,14 @@ from depthpose_core.decode import decode
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.keypoints import NET_JOINTS
 from depthpose_core.preprocess import Preprocessing, to_lowres
-from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+from depthpose_core.synth import WorldParams
 
 J = {name: i for i, name in enumerate(NET_JOINTS)}
 
 
 @pytest.fixture(scope="module")
-def synth_dir(tmp_path_factory: pytest.TempPathFactory, mvor_dir: Path) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "ds"
-    geometry = load_mvor_geometry(mvor_dir / "camma_mvor_2018.json")
-    config = SynthConfig(sequences=2, frames=3, cameras=(1, 2), world=WorldParams(min_people=2, max_people=4))
-    write_dataset(out, geometry, config, progress=False)
-    return out
+def synth_dir(synth_dataset: Callable[..., Path]) -> Path:
+    return synth_dataset(sequences=2, frames=3, cameras=(1, 2), world=WorldParams(min_people=2, max_people=4))
 
 
 def test_every_keypoint_format_becomes_the_18_network_joints() -> None:
@@ -185,7 +182,7 @@ def test_mvor_layout_loader(tmp_path: Path) -> None:
 
 def test_missing_image_is_a_clear_error(synth_dir: Path) -> None:
     records = load_records(synth_dir / "annotations.json", images_root=synth_dir / "elsewhere")
-    with pytest.raises(DepthPoseError, match="missing or unreadable"):
+    with pytest.raises(DepthPoseError, match="000000.png does not exist"):
         PoseDataset(records, Preprocessing())[0]
 
 

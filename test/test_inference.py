@@ -1,4 +1,5 @@
-"""The inference API: devices, checkpoints, ingress privacy, flip test, batching and output frames."""
+"""The inference API: what runs, ingress privacy, flip test, batching, output frames, a checkpoint round trip
+(the checkpoint rules themselves: test_weights.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from depthpose_core.checkpoint import load_checkpoint, save_checkpoint
+from depthpose_core.checkpoint import save_checkpoint
 from depthpose_core.demo_scene import make_demo_frame
 from depthpose_core.errors import CheckpointError, DepthPoseError, InputError
 from depthpose_core.flip import merge_flipped
-from depthpose_core.inference import PoseEstimator, resolve_device
+from depthpose_core.inference import PoseEstimator
 from depthpose_core.models import build_model
 from depthpose_core.preprocess import Preprocessing
 from depthpose_core.targets import render_maps
@@ -29,16 +30,6 @@ def tiny() -> PoseEstimator:
 def _depth(seed: int = 0, size: tuple[int, int] = (640, 480)) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.integers(0, 6000, size=(size[1], size[0])).astype(np.uint16)
-
-
-def test_resolve_device(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert resolve_device("cpu") == torch.device("cpu")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert resolve_device("auto") == torch.device("cpu")
-    with pytest.raises(DepthPoseError, match="CUDA is not available"):
-        resolve_device("cuda")
-    with pytest.raises(DepthPoseError, match="not"):
-        resolve_device("tpu")
 
 
 def test_estimator_reports_what_runs(tiny: PoseEstimator) -> None:
@@ -151,43 +142,9 @@ def test_project_checkpoint_round_trip(tiny: PoseEstimator, tmp_path: pathlib.Pa
         PoseEstimator.from_checkpoint(path, model_name="rtpose_1ch", device="cpu")
 
 
-def test_project_checkpoint_preprocessing_cannot_be_overridden(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
-    path = save_checkpoint(tmp_path / "m.pth", tiny.model.state_dict(), model_name="depthpose", preprocessing=TINY)
-    with pytest.raises(CheckpointError, match="cannot be overridden"):
-        PoseEstimator.from_checkpoint(path, preprocessing=TINY.with_updates(far_mm=4000.0), device="cpu")
-    same = PoseEstimator.from_checkpoint(path, preprocessing=TINY, device="cpu")  # restating it is fine
-    assert same.preprocessing == TINY
-
-
-def test_unknown_keypoint_format_is_refused(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
-    ckpt = load_checkpoint(
-        save_checkpoint(tmp_path / "m.pth", tiny.model.state_dict(), model_name="depthpose", preprocessing=TINY)
-    )
-    ckpt.keypoint_format = "coco17"
-    with pytest.raises(CheckpointError, match="keypoint format 'coco17'"):
-        PoseEstimator.from_checkpoint(ckpt, device="cpu")
-
-
 def test_bad_decoder_mode_is_refused_before_any_work() -> None:
     with pytest.raises(DepthPoseError, match="decoder mode 'slow'"):
         PoseEstimator.untrained(preprocessing=TINY, device="cpu", decoder_mode="slow")
-
-
-def test_plain_state_dict_needs_explicit_options(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
-    path = tmp_path / "plain.pth"
-    torch.save(tiny.model.state_dict(), path)
-    with pytest.raises(CheckpointError, match="plain state dict"):
-        PoseEstimator.from_checkpoint(path, device="cpu")
-    loaded = PoseEstimator.from_checkpoint(path, model_name="depthpose", preprocessing=TINY, device="cpu")
-    img = tiny.to_lowres(_depth(7))
-    np.testing.assert_allclose(loaded.maps([img])[0], tiny.maps([img])[0], atol=1e-6)
-
-
-def test_weights_of_another_architecture_are_refused(tmp_path: pathlib.Path) -> None:
-    path = tmp_path / "rtpose.pth"
-    torch.save(build_model("rtpose_1ch").state_dict(), path)
-    with pytest.raises(CheckpointError, match="rtpose.pth"):
-        PoseEstimator.from_checkpoint(path, model_name="depthpose", preprocessing=TINY, device="cpu")
 
 
 def test_keypoints_come_in_the_pixel_frame_of_the_given_frame() -> None:

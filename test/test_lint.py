@@ -1,4 +1,5 @@
-"""The code base passes ruff (pyflakes, pycodestyle, import order) with the settings in ruff.toml."""
+"""The code base passes ruff (pyflakes, pycodestyle, import order) with the settings in ruff.toml, and the type
+checker mypy with the settings in mypy.ini."""
 
 from __future__ import annotations
 
@@ -14,3 +15,9 @@ def test_ruff_finds_nothing() -> None:
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", *targets], cwd=REPO, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_finds_nothing() -> None:
+    proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no issues found" in proc.stdout

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from depthpose_core.errors import EvaluationError
-from depthpose_core.eval.pck import GROUPS, PCKResult, evaluate, format_table, load_json
+from depthpose_core.eval.pck import GROUPS, PCKResult, evaluate, format_table
+from depthpose_core.io import load_json
 from depthpose_core.keypoints import COCO17_NAMES, MVOR10_NAMES
 
 # A GT person whose box spans x 100..149 and y 200..224: width + 1 = 50, height + 1 = 25, so the PCK radius is
@@ -409,37 +410,9 @@ def test_bad_parameters_raise(name: str, value: float) -> None:
         evaluate(_valid_gt(), [], **{name: value})
 
 
-def test_load_json_reads_both_kinds(tmp_path: Path) -> None:
+def test_files_read_with_load_json_evaluate(tmp_path: Path) -> None:
     (tmp_path / "gt.json").write_text(json.dumps(_valid_gt()))
     (tmp_path / "res.json").write_text(json.dumps([detection(coco_person())]))
     gt = load_json(tmp_path / "gt.json", kind="ground truth")
     results = load_json(str(tmp_path / "res.json"), kind="results")
     assert evaluate(gt, results).groups["Average"] == 100.0
-
-
-@pytest.mark.parametrize(
-    ("content", "kind", "message"),
-    [
-        (None, "results", "results file .*missing.json does not exist"),
-        ("[1, 2", "results", r"results file .*bad.json is not valid JSON: .* line 1 column 6"),
-        ("", "ground truth", "ground truth file .*bad.json is not valid JSON"),
-        (b"[\xff]", "results", "results file .*bad.json cannot be decoded as text"),
-        ("[]", "ground truth", "ground truth file .*bad.json must hold a JSON object at the top level, got array"),
-        ("{}", "results", "results file .*bad.json must hold a JSON array at the top level, got object"),
-        ("3", "results", "must hold a JSON array at the top level, got number"),
-        ("[]", "detections", "unknown file kind 'detections'"),
-    ],
-)
-def test_load_json_errors_name_the_file(tmp_path: Path, content: str | bytes | None, kind: str, message: str) -> None:
-    path = tmp_path / ("missing.json" if content is None else "bad.json")
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    elif content is not None:
-        path.write_text(content)
-    with pytest.raises(EvaluationError, match=message):
-        load_json(path, kind=kind)
-
-
-def test_load_json_on_a_directory(tmp_path: Path) -> None:
-    with pytest.raises(EvaluationError, match="is a directory"):
-        load_json(tmp_path, kind="results")

@@ -16,11 +16,12 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log, Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from rclpy.parameter import Parameter as RclpyParameter
-from ros_support import TINY_PARAMS, depth_image, make_node, ros_context, spin_until, stamp_ns, wait_for_match
+from ros_support import TINY_PARAMS, depth_image, make_node, ros_context, spin_until, wait_for_match
 from sensor_msgs.msg import Image
 
 import depthpose_ros.node as node_module
 from depthpose_core.demo_scene import make_demo_frame
+from depthpose_core.messages import stamp_ns
 from depthpose_core.targets import render_maps
 from depthpose_ros.node import DepthPoseNode
 
@@ -347,18 +348,16 @@ def test_raising_the_input_size_limit_applies_to_the_next_image(harness: Harness
     assert harness.send(depth_image(depth, stamp_ns=2)) is not None
 
 
-def test_the_node_answers_every_frame_of_a_synthetic_bag(harness: Harness, tmp_path: Any, mvor_dir: Any) -> None:
+def test_the_node_answers_every_frame_of_a_synthetic_bag(harness: Harness, synth_dataset: Any) -> None:
     from rosbags.rosbag2 import Reader
     from rosbags.typesys import Stores, get_typestore
 
-    from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+    from depthpose_core.synth import WorldParams
 
-    geometry = load_mvor_geometry(mvor_dir / "camma_mvor_2018.json")
-    config = SynthConfig(frames=5, cameras=(2,), bag="sqlite3", world=WorldParams(max_people=3))
-    summary = write_dataset(tmp_path / "ds", geometry, config, progress=False)
+    data = synth_dataset(frames=5, cameras=(2,), bag="sqlite3", world=WorldParams(max_people=3))
     store = get_typestore(Stores.ROS2_KILTED)
     sent = []
-    with Reader(summary.bags[0]) as reader:
+    with Reader(data / "bags" / "seq000") as reader:
         images = [c for c in reader.connections if c.msgtype == "sensor_msgs/msg/Image"]
         for conn, _, raw in reader.messages(connections=images):
             bag_msg = store.deserialize_cdr(raw, conn.msgtype)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from depthpose_core.decode import DECODER_SETTINGS
 from depthpose_ros.node import CAMERA_INFO_TOPIC, INPUT_TOPIC, NODE_NAME, OUTPUT_TOPIC
 from depthpose_ros.parameters import PARAMETERS
 
@@ -42,6 +43,14 @@ def test_params_file_lists_every_parameter_with_its_default_and_a_comment() -> N
         leaf = spec.name.split(".")[-1]
         index = next(i for i, line in enumerate(lines) if re.match(rf"\s+{re.escape(leaf)}:", line))
         assert lines[index - 1].strip().startswith("#") or lines[index - 2].strip().startswith("#"), spec.name
+
+
+def test_decoder_parameters_are_described_by_the_one_table() -> None:
+    specs = {p.name: p for p in PARAMETERS}
+    for name, doc in DECODER_SETTINGS.items():
+        spec = specs[f"decoder.{name}"]
+        assert spec.description == doc.description and (spec.low, spec.high) == (doc.low, doc.high)
+    assert {n for n in specs if n.startswith("decoder.")} == {f"decoder.{n}" for n in DECODER_SETTINGS}
 
 
 def _launch_constants() -> dict[str, str]:

@@ -19,12 +19,12 @@ from ros_support import (
     make_node,
     ros_context,
     spin_until,
-    stamp_ns,
     wait_for_match,
 )
 from sensor_msgs.msg import Image
 
 from depthpose_core.demo_scene import make_demo_frame
+from depthpose_core.messages import stamp_ns
 
 DEPTH_MM = make_demo_frame(seed=0)[0]
 

@@ -15,9 +15,10 @@ from rosbags.typesys import Stores, get_typestore
 from depthpose_core.cli import main
 from depthpose_core.data import to_net18
 from depthpose_core.errors import DepthPoseError
-from depthpose_core.eval.pck import evaluate, load_json
+from depthpose_core.eval.pck import evaluate
+from depthpose_core.io import load_json
 from depthpose_core.keypoints import COCO17_FROM_NET, NET_JOINTS
-from depthpose_core.synth import Camera, World, WorldParams, load_mvor_geometry, render_frame
+from depthpose_core.synth import Camera, MVORGeometry, World, WorldParams, load_mvor_geometry, render_frame
 from depthpose_core.synth.body import FLOOR_Z, canonical_pose, make_body
 from depthpose_core.synth.frames import VISIBILITY_TOLERANCE_MM, render_scene
 from depthpose_core.synth.render import Box, Capsules, render
@@ -25,8 +26,8 @@ from depthpose_core.synth.sensor import SensorModel, apply_sensor
 
 
 @pytest.fixture(scope="module")
-def geometry(mvor_dir: Path):
-    return load_mvor_geometry(mvor_dir / "camma_mvor_2018.json")
+def geometry(mvor_geometry: MVORGeometry) -> MVORGeometry:
+    return mvor_geometry
 
 
 def _looking_down(height_mm: float = 2500.0) -> Camera:

@@ -7,6 +7,7 @@ import csv
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,21 +20,19 @@ from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.runner import run_dataset
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.models import build_model
-from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
+from depthpose_core.synth import WorldParams
 from depthpose_core.train import Trainer, init_from_rtpose_coco, load_train_config, pose_loss, sr_loss
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def tiny_set(tmp_path_factory: pytest.TempPathFactory, mvor_dir: Path) -> Path:
+def tiny_set(tmp_path_factory: pytest.TempPathFactory, synth_dataset: Callable[..., Path]) -> Path:
     """A small synthetic set (1-2 people per frame) and a config that trains a tiny DepthPose on it: width 0.125
     at 32x24 with wide heatmap Gaussians, so that a few hundred CPU steps show learning."""
     root = tmp_path_factory.mktemp("train")
-    geometry = load_mvor_geometry(mvor_dir / "camma_mvor_2018.json")
-    world = WorldParams(min_people=1, max_people=2)
-    write_dataset(root / "train", geometry, SynthConfig(sequences=4, frames=1, cameras=(1, 2), seed=5,
-                                                        world=world), progress=False)  # fmt: skip
+    data = synth_dataset(sequences=4, frames=1, cameras=(1, 2), seed=5, world=WorldParams(min_people=1, max_people=2))
+    (root / "train").symlink_to(data, target_is_directory=True)
     (root / "cfg.yaml").write_text(
         "model: {name: depthpose, kwargs: {width: 0.125}, lowres: [32, 24]}\n"
         "data: {train: train/annotations.json, val: train/annotations.json, val_images: 8, workers: 0,"

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -21,6 +20,7 @@ from torch.utils.data import Dataset
 from depthpose_core.data.records import ImageRecord
 from depthpose_core.data.transforms import AugmentParams, augment
 from depthpose_core.errors import InputError
+from depthpose_core.io import read_depth
 from depthpose_core.keypoints import LIMBS, NUM_HEATMAPS, NUM_PAFS
 from depthpose_core.preprocess import Preprocessing, to_lowres, to_model_input
 from depthpose_core.targets import render_maps
@@ -98,12 +98,9 @@ class PoseDataset(Dataset):
         return len(self.records)
 
     def _read(self, record: ImageRecord) -> np.ndarray:
-        depth = cv2.imread(str(record.path), cv2.IMREAD_UNCHANGED)
-        if depth is None:
-            raise InputError(f"depth image {record.path} is missing or unreadable")
-        if depth.ndim != 2 or depth.dtype not in (np.uint16, np.uint8):
-            raise InputError(f"depth image {record.path} must be single-channel 16-bit (mm) or 8-bit, got "
-                             f"{depth.dtype} {depth.shape}")  # fmt: skip
+        depth = read_depth(record.path)
+        if depth.dtype not in (np.uint16, np.uint8):  # augmentation and targets assume integer depth
+            raise InputError(f"depth image {record.path} must be 16-bit (mm) or 8-bit for training, got {depth.dtype}")
         return depth
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from depthpose_core.errors import DepthPoseError
-from depthpose_core.eval.io import load_json
+from depthpose_core.io import image_path, load_json
 from depthpose_core.keypoints import COCO17_FROM_NET, NET_FROM_MVOR10, NET_JOINTS, NUM_JOINTS
 
 __all__ = ["ImageRecord", "load_records", "to_net18"]
@@ -127,9 +127,9 @@ def load_records(
                     boxes.append([float(v) for v in ann["bbox"]])
             else:
                 people.append(kps)
-        name = file_name(img) if file_name is not None else img["file_name"]
+        path = image_path(root, img, file_name(img) if file_name is not None else None)
         records.append(ImageRecord(
-            image_id, root / name, (int(img.get("width", 640)), int(img.get("height", 480))),
+            image_id, path, (int(img.get("width", 640)), int(img.get("height", 480))),
             np.array(people, dtype=np.float64).reshape(-1, NUM_JOINTS, 3),
             np.array(boxes, dtype=np.float64).reshape(-1, 4), _ALL if labelled is None else labelled,
         ))  # fmt: skip

@@ -62,7 +62,7 @@ def augment(
     angle = rng.uniform(-params.rotate_deg, params.rotate_deg)
     shift = rng.uniform(-params.translate, params.translate, 2) * (w, h)
     # Continuous coordinates (centres at +0.5) are OpenCV pixel coordinates + 0.5 on both sides of the map.
-    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, scale)
+    m = np.asarray(cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, scale), dtype=np.float64)
     m[:, 2] += shift
     if flip:  # mirror first: x -> w - x
         m = m @ np.array([[-1.0, 0.0, w], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])

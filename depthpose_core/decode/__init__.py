@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from depthpose_core.decode.decoder import MODES, decode
-from depthpose_core.decode.params import DecoderParams
+from depthpose_core.decode.params import DECODER_SETTINGS, DecoderParams, SettingDoc
 
-__all__ = ["DecoderParams", "MODES", "decode"]
+__all__ = ["DECODER_SETTINGS", "MODES", "DecoderParams", "SettingDoc", "decode"]

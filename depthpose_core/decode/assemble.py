@@ -125,5 +125,5 @@ def assemble_people(
         keypoints[present, 1] = peaks.y[ids] + 0.5
         part_scores = np.zeros(NUM_JOINTS)
         part_scores[present] = peaks.score[ids]
-        skeletons.append(Skeleton(keypoints, part_scores, person.total * person.count, tuple(frame_size)))
+        skeletons.append(Skeleton(keypoints, part_scores, person.total * person.count, frame_size))
     return skeletons

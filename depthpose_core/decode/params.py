@@ -1,33 +1,56 @@
-"""Decoder thresholds (defaults = the reference decoder's values)."""
+"""Decoder settings (defaults = the reference decoder's values) and their one description table."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-__all__ = ["DecoderParams"]
+__all__ = ["DECODER_SETTINGS", "DecoderParams", "SettingDoc"]
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """The one description of a decoder setting, and the range the node's parameter descriptor advertises (the
+    node's bounds; the library itself accepts any value :class:`DecoderParams` accepts)."""
+
+    description: str
+    low: float | None = None
+    high: float | None = None
+
+
+#: Every decoder setting (``mode`` and each :class:`DecoderParams` field) described once. The node's parameter
+#: descriptors are made from it, and the comments above the keys of ``config/inference.yaml`` and
+#: ``config/depthpose.yaml`` must say the same (a test checks both files, both ways).
+DECODER_SETTINGS: dict[str, SettingDoc] = {
+    "mode": SettingDoc("fast: peaks at the maps' resolution refined locally, no full-frame maps (product default); "
+                       "reference: the published decoder to the letter (maps resized to 640x480), for parity with "
+                       "published numbers."),
+    "peak_threshold": SettingDoc("A joint peak needs a heatmap value strictly above this (heatmap units, about "
+                                 "[0, 1]).", 0.0, 1.0),
+    "paf_threshold": SettingDoc("A limb sample is an inlier when the PAF component along the limb is strictly "
+                                "above this (unit-vector units).", -1.0, 1.0),
+    "min_inlier_fraction": SettingDoc("A limb candidate needs strictly more than this fraction of its samples to be "
+                                      "inliers, in [0, 1).", 0.0, 1.0),
+    "num_samples": SettingDoc("Points sampled on each candidate limb, end points included (at least 2).", 2, 100),
+    "min_parts": SettingDoc("A person needs at least this many joints (1 or more).", 1, 18),
+    "min_mean_score": SettingDoc("A person needs (sum of its joint and limb scores) / (number of joints) of at "
+                                 "least this.", 0.0, 10.0),
+    "max_peaks": SettingDoc("Fast mode only: at most this many peak candidates per joint are refined (bounds the "
+                            "cost on garbage maps).", 1, 1000),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class DecoderParams:
-    """Thresholds of the PAF decoder; both modes use all of them but ``max_peaks`` (fast mode only).
+    """Thresholds of the PAF decoder; both modes use all of them but ``max_peaks`` (fast mode only). Each field
+    is described in :data:`DECODER_SETTINGS`.
 
-    Attributes:
-        peak_threshold: a joint peak needs a heatmap value strictly above this (heatmap units, ~[0, 1]). Fast mode
-            screens the low-resolution maps with ``peak_threshold / K`` (K = the bicubic model's largest gain), so
-            the screen never drops a bump that would exceed ``peak_threshold`` after upsampling.
-        paf_threshold: a limb sample is an inlier if its PAF component along the limb is strictly above this
-            (PAF units: a unit vector on the limb).
-        min_inlier_fraction: a limb candidate needs strictly more than this fraction of its samples to be inliers
-            (0.8 with 10 samples = at least 9); in [0, 1).
-        num_samples: points sampled on each candidate limb, end points included (>= 2).
-        min_parts: a person needs at least this many joints to be kept (>= 1).
-        min_mean_score: a person needs (sum of its part and limb scores) / (number of parts) at least this
-            (heatmap/PAF units).
-        max_peaks: fast mode only: at most this many peak candidates per joint (the highest cells of the
-            low-resolution maps) are refined (>= 1). Real scenes stay far below it; it bounds time and memory on flat
-            or garbage maps (an untrained network). Reference mode keeps every peak, as the reference does, so its
-            cost grows quadratically with the peaks per joint.
+    How the modes apply them: fast mode screens the low-resolution maps with ``peak_threshold / K`` (K = the
+    bicubic model's largest gain), so the screen never drops a bump that would exceed ``peak_threshold`` after
+    upsampling, and refines at most ``max_peaks`` of the highest cells per joint (real scenes stay far below it;
+    it bounds time and memory on flat or garbage maps). Reference mode keeps every peak, as the reference does,
+    so its cost grows quadratically with the peaks per joint. ``min_inlier_fraction`` 0.8 with 10 samples means
+    at least 9 inliers.
     """
 
     peak_threshold: float = 0.1

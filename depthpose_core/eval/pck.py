@@ -22,11 +22,10 @@ from typing import Any
 import numpy as np
 
 from depthpose_core.errors import EvaluationError
-from depthpose_core.eval.io import load_json
 from depthpose_core.eval.records import Detections, GroundTruth, parse_ground_truth, parse_results
 from depthpose_core.keypoints import MVOR10_NAMES
 
-__all__ = ["GROUPS", "PCKResult", "evaluate", "format_table", "load_json"]
+__all__ = ["GROUPS", "PCKResult", "evaluate", "format_table"]
 
 #: Reported groups -> the MVOR-10 joints they average.
 GROUPS: dict[str, tuple[str, ...]] = {

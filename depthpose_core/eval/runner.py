@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 from tqdm import tqdm
 
-from depthpose_core.errors import InputError
-from depthpose_core.eval.io import load_json
 from depthpose_core.eval.pck import PCKResult, evaluate
 from depthpose_core.inference import PoseEstimator
+from depthpose_core.io import image_path, load_json, read_depth
 
 __all__ = ["DatasetRun", "run_dataset"]
 
@@ -82,11 +80,7 @@ def run_dataset(
         batch = images[first : first + batch_size]
         frames = []
         for img in batch:
-            path = root / (file_name(img) if file_name else img["file_name"])
-            depth = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-            if depth is None:
-                raise InputError(f"depth image {path} is missing or unreadable")
-            frames.append(depth)
+            frames.append(read_depth(image_path(root, img, file_name(img) if file_name else None)))
         for img, people in zip(batch, estimator.estimate_batch(frames)):
             results += [p.to_coco_result(img["id"], unit_scores=False) for p in people]
         bar.update(len(batch))

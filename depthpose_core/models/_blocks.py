@@ -200,7 +200,8 @@ class SRBlock(nn.Module):
         relu_gain = nn.init.calculate_gain("relu")
         for layer, relu in self.sr_layers():
             nn.init.orthogonal_(layer.weight, gain=relu_gain if relu else 1.0)
-            nn.init.zeros_(layer.bias)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
 
 
 # --- VGG-19 front -----------------------------------------------------------------------------------------

@@ -20,15 +20,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-import cv2
 import numpy as np
 import torch
 
 from depthpose_core.checkpoint import load_checkpoint
 from depthpose_core.errors import CheckpointError, DepthPoseError
-from depthpose_core.eval.io import load_json
-from depthpose_core.inference import resolve_device
+from depthpose_core.io import load_json, read_colour
 from depthpose_core.pseudo_label.filter import Detection
+from depthpose_core.runtime import resolve_device
 
 __all__ = ["BACKENDS", "ColourFrame", "KeypointRCNNDetector", "PoseDetector", "ResultsFileDetector",
            "YoloPoseDetector", "image_ids_from", "make_detector"]  # fmt: skip
@@ -47,12 +46,9 @@ class ColourFrame:
         """``(H, W, 3)`` uint8 RGB pixels.
 
         Raises:
-            DepthPoseError: the file is missing or not an image.
+            InputError: the file is missing or not an image.
         """
-        bgr = cv2.imread(str(self.path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise DepthPoseError(f"colour image {self.path} is missing or unreadable")
-        return bgr[:, :, ::-1]
+        return read_colour(self.path)
 
 
 class PoseDetector(Protocol):
@@ -99,8 +95,9 @@ class YoloPoseDetector:
         self._model = YOLO(str(weights), task="pose")
 
     def detect(self, frame: ColourFrame) -> list[Detection]:
-        result = self._model.predict(frame.pixels[:, :, ::-1], imgsz=self.image_size, device=str(self.device),
-                                     verbose=False)[0]  # fmt: skip
+        results: Any = self._model.predict(frame.pixels[:, :, ::-1], imgsz=self.image_size, device=str(self.device),
+                                           verbose=False)  # fmt: skip
+        result = results[0]
         if result.keypoints is None or len(result.boxes) == 0:
             return []
         boxes = result.boxes.xyxy.cpu().numpy()
@@ -211,7 +208,11 @@ class ResultsFileDetector:
             present = kps[(kps[:, 0] != 0) | (kps[:, 1] != 0), :2]
             box = rec.get("bbox") or ([*present.min(axis=0), *(present.max(axis=0) - present.min(axis=0))]
                                       if len(present) else [0.0, 0.0, 0.0, 0.0])  # fmt: skip
-            self._by_key.setdefault(str(key), []).append(Detection(score, kps, tuple(float(v) for v in box)))
+            try:
+                x, y, w, h = (float(v) for v in box)
+            except (TypeError, ValueError):
+                raise DepthPoseError(f"{where}: bbox must be 4 numbers (x, y, w, h), got {box!r}") from None
+            self._by_key.setdefault(str(key), []).append(Detection(score, kps, (x, y, w, h)))
 
     @property
     def keys(self) -> set[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from depthpose_core.errors import ConfigError
 from depthpose_core.keypoints import COCO17_FROM_NET, NET_JOINTS, NUM_JOINTS
 
 __all__ = ["Detection", "FilterParams", "REJECTIONS", "coco17_to_label", "filter_detections"]
@@ -48,7 +49,7 @@ class FilterParams:
 
     def __post_init__(self) -> None:
         if not (0 <= self.person_score <= 1 and 0 <= self.keypoint_score <= 1 and 1 <= self.min_keypoints <= 17):
-            raise ValueError(f"FilterParams out of range: {self}")
+            raise ConfigError(f"FilterParams out of range: {self}")
 
 
 def coco17_to_label(keypoints: np.ndarray, keypoint_score: float) -> np.ndarray:
@@ -72,7 +73,8 @@ def filter_detections(
         The kept detections with their ``(18, 3)`` labels, and the count of rejections by reason
         (:data:`REJECTIONS`).
     """
-    kept, rejected = [], Counter()
+    kept: list[tuple[Detection, np.ndarray]] = []
+    rejected: Counter[str] = Counter()
     for det in detections:
         if det.score < params.person_score:
             rejected["person score"] += 1

@@ -16,12 +16,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
-from depthpose_core.errors import DepthPoseError
+from depthpose_core.errors import DepthPoseError, InputError
+from depthpose_core.io import read_depth
 from depthpose_core.keypoints import COCO17_FROM_NET, MVOR10_NAMES, NET_JOINTS, coco17_to_mvor10
 from depthpose_core.pseudo_label.detectors import ColourFrame, PoseDetector
 from depthpose_core.pseudo_label.filter import REJECTIONS, FilterParams, filter_detections
@@ -54,7 +55,7 @@ class LabelSummary:
         """A small text table of the counts."""
         rows = [("frames", self.frames), ("persons detected", self.detected), ("persons kept", self.kept)]
         rows += [(f"rejected: {reason}", self.rejected[reason]) for reason in REJECTIONS]
-        rows.append(("frames skipped (no depth file)", self.missing_depth))
+        rows.append(("frames skipped (depth file missing or unreadable)", self.missing_depth))
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value:>7}" for name, value in rows)
 
@@ -82,12 +83,13 @@ def pseudo_label(root: str | os.PathLike[str], pairs: Sequence[FramePair], detec
         DepthPoseError: a colour frame is unreadable (a missing depth frame is counted and skipped instead).
     """
     root = Path(root)
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     summary = LabelSummary()
     for pair in tqdm(pairs, unit="frame", desc=f"pseudo-label ({detector.name})", disable=not progress):
-        depth_path = root / pair.depth
-        depth = cv2.imread(str(depth_path), cv2.IMREAD_UNCHANGED)
-        if depth is None:
+        try:
+            depth = read_depth(root / pair.depth)
+        except InputError:
             summary.missing_depth += 1
             continue
         summary.frames += 1

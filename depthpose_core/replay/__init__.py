@@ -1,32 +1,9 @@
 """Offline evaluation on rosbag2 recordings (no ROS runtime): replay a bag through a model into a bag of skeleton
-arrays, with the PCK against ground truth when given."""
+arrays (``offline``), with the PCK against ground truth when given (``matching``, shared with live replay)."""
 
 from __future__ import annotations
 
-from depthpose_core.replay.bags import SKELETON_ARRAY, msg_dir, open_bag, storage_of, typestore
-from depthpose_core.replay.offline import (
-    IMAGE,
-    GroundTruthIndex,
-    ReplaySummary,
-    evaluate_replay,
-    output_topic,
-    replay_bag,
-    select_topics,
-    stamp_ns,
-)
+from depthpose_core.replay.matching import GroundTruthIndex, evaluate_replay
+from depthpose_core.replay.offline import ReplaySummary, replay_bag
 
-__all__ = [
-    "IMAGE",
-    "SKELETON_ARRAY",
-    "GroundTruthIndex",
-    "ReplaySummary",
-    "evaluate_replay",
-    "msg_dir",
-    "open_bag",
-    "output_topic",
-    "replay_bag",
-    "select_topics",
-    "stamp_ns",
-    "storage_of",
-    "typestore",
-]
+__all__ = ["GroundTruthIndex", "ReplaySummary", "evaluate_replay", "replay_bag"]

@@ -16,37 +16,31 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rosbags.rosbag2 import Writer
 from tqdm import tqdm
 
-from depthpose_core.errors import DepthPoseError, InputError
-from depthpose_core.eval.pck import PCKResult, evaluate
+from depthpose_core.bags import (
+    CAMERA_INFO,
+    IMAGE,
+    SKELETON_ARRAY,
+    create_bag,
+    open_bag,
+    output_topic,
+    select_topics,
+    storage_of,
+    typestore,
+)
+from depthpose_core.errors import InputError
 from depthpose_core.inference import PoseEstimator
-from depthpose_core.messages import image_to_depth, skeleton_array
+from depthpose_core.messages import debug_image as debug_image_msg
+from depthpose_core.messages import image_to_depth, skeleton_array, stamp_ns
 from depthpose_core.preprocess import check_privacy
-from depthpose_core.replay.bags import SKELETON_ARRAY, open_bag, storage_of, typestore
+from depthpose_core.replay.matching import GroundTruthIndex
 from depthpose_core.tracking import SkeletonTracker
-from depthpose_core.viz import draw_overlay
 
-__all__ = ["IMAGE", "GroundTruthIndex", "ReplaySummary", "evaluate_replay", "output_topic", "replay_bag",
-           "select_topics", "stamp_ns"]
-
-IMAGE = "sensor_msgs/msg/Image"
-_CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
-
-
-def output_topic(image_topic: str, name: str) -> str:
-    """``/cam1/depth/image_raw`` -> ``/cam1/depth/<name>``: outputs sit beside their input."""
-    return image_topic.rsplit("/", 1)[0] + "/" + name
-
-
-def stamp_ns(header: Any) -> int:
-    """A header's stamp in nanoseconds."""
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+__all__ = ["ReplaySummary", "replay_bag"]
 
 
 @dataclass
@@ -113,60 +107,73 @@ class ReplaySummary:
         return "\n".join(lines)
 
 
-class GroundTruthIndex:
-    """Finds the ground-truth image of a bag image.
+@dataclass(frozen=True)
+class _Pending:
+    """An image waiting for its batch: only the low resolution is kept, as in the node."""
 
-    By (topic, stamp), then (topic, position on the topic) for labelled images that name their ``topic``; labelled
-    images without a topic match by stamp, or by position (``frame_index``) when only one camera is replayed.
-    """
-
-    def __init__(self, gt: dict | None, topics: list[str]) -> None:
-        self.by_topic_stamp: dict[tuple[str, int], Any] = {}
-        self.by_topic_index: dict[tuple[str, int], Any] = {}
-        self.by_stamp: dict[int, Any] = {}
-        self.by_index: dict[int, Any] = {}
-        self.single = len(set(topics)) == 1
-        for img in (gt or {}).get("images", []):
-            topic = img.get("topic")
-            if "stamp_ns" in img:
-                if topic:
-                    self.by_topic_stamp[(topic, int(img["stamp_ns"]))] = img["id"]
-                else:
-                    self.by_stamp[int(img["stamp_ns"])] = img["id"]
-            if "frame_index" in img:
-                if topic:
-                    self.by_topic_index[(topic, int(img["frame_index"]))] = img["id"]
-                else:
-                    self.by_index[int(img["frame_index"])] = img["id"]
-
-    def find(self, topic: str, stamp: int, index: int) -> Any:
-        """The ground-truth image id of the ``index``-th image on ``topic`` (stamp in ns), or None."""
-        for table, key in ((self.by_topic_stamp, (topic, stamp)), (self.by_topic_index, (topic, index)),
-                           (self.by_stamp, stamp)):  # fmt: skip
-            if key in table:
-                return table[key]
-        return self.by_index.get(index) if self.single else None
+    topic: str
+    bag_time: int  # ns
+    header: Any
+    lowres: np.ndarray
+    size: tuple[int, int]  # (width, height) of the image: the pixel frame of its skeletons
+    position: int  # index of the image on its topic
 
 
-def select_topics(reader: Any, topics: list[str] | None, where: object) -> tuple[list[Any], list[Any]]:
-    """The image connections of ``topics`` (default: all image topics) of an opened bag, and the camera-info
-    connections in the same namespaces.
+class _Replay:
+    """One run's state: the output connections, trackers, ground-truth index and the batch being filled."""
 
-    Raises:
-        DepthPoseError: a requested topic is not an image topic of the bag, or there is none.
-    """
-    images = [c for c in reader.connections if c.msgtype == IMAGE]
-    have = sorted({c.topic for c in images})
-    if topics:
-        missing = sorted(set(topics) - set(have))
-        if missing:
-            raise DepthPoseError(f"{where} has no image topic {missing}; it has {have}")
-        images = [c for c in images if c.topic in topics]
-    if not images:
-        raise DepthPoseError(f"{where} holds no sensor_msgs/Image topic")
-    namespaces = {c.topic.rsplit("/", 1)[0] for c in images}
-    infos = [c for c in reader.connections if c.msgtype == _CAMERA_INFO and c.topic.rsplit("/", 1)[0] in namespaces]
-    return images, infos
+    def __init__(
+        self, writer: Any, store: Any, estimator: PoseEstimator, image_topics: list[str], info_topics: list[str],
+        summary: ReplaySummary, *, debug: bool, ground_truth: dict | None,
+    ) -> None:  # fmt: skip
+        self.writer, self.store, self.estimator, self.summary = writer, store, estimator, summary
+        self.types = [store.types[t] for t in (SKELETON_ARRAY, "depthpose_ros/msg/Skeleton2D",
+                                               "depthpose_ros/msg/Keypoint2D", IMAGE)]  # fmt: skip
+        self.index = GroundTruthIndex(ground_truth, image_topics)
+        self.labelled = ground_truth is not None
+        self.outputs, self.debug, self.passthrough = {}, {}, {}
+        for topic in image_topics:  # one output connection per topic, however many input connections it has
+            summary.topics[topic] = output_topic(topic, "skeletons")
+            self.outputs[topic] = writer.add_connection(summary.topics[topic], SKELETON_ARRAY, typestore=store)
+            if debug:
+                self.debug[topic] = writer.add_connection(output_topic(topic, "debug_image"), IMAGE, typestore=store)
+            summary.results[topic] = []
+        for topic in info_topics:
+            self.passthrough[topic] = writer.add_connection(topic, CAMERA_INFO, typestore=store)
+        self.trackers = {topic: SkeletonTracker() for topic in image_topics}
+        self.pending: list[_Pending] = []
+
+    def add(self, frame: _Pending) -> None:
+        """Queue a frame; a frame of another stamp, or a second one of a topic, first flushes the batch."""
+        batch = self.pending
+        if batch and (stamp_ns(frame.header) != stamp_ns(batch[0].header) or any(p.topic == frame.topic
+                                                                                   for p in batch)):  # fmt: skip
+            self.flush()
+        self.pending.append(frame)
+
+    def flush(self) -> None:
+        """Estimate the batch (one forward pass) and write each frame's outputs."""
+        if not self.pending:
+            return
+        array_t, skel_t, kp_t, image_t = self.types
+        summary = self.summary
+        t0 = time.perf_counter()
+        found = self.estimator.estimate_lowres([p.lowres for p in self.pending], [p.size for p in self.pending])
+        summary.inference_seconds += time.perf_counter() - t0
+        for frame, people in zip(self.pending, found):
+            stamp = stamp_ns(frame.header)
+            # Tracks age in image time; unstamped images use the bag time.
+            ids = self.trackers[frame.topic].update(people, (stamp or frame.bag_time) * 1e-9)
+            out = skeleton_array(frame.header, frame.size, people, ids, array=array_t, skeleton=skel_t, keypoint=kp_t)
+            self.writer.write(self.outputs[frame.topic], frame.bag_time, self.store.serialize_cdr(out, SKELETON_ARRAY))
+            if self.debug:
+                img = debug_image_msg(frame.header, frame.lowres, people, ids, image=image_t)
+                self.writer.write(self.debug[frame.topic], frame.bag_time, self.store.serialize_cdr(img, IMAGE))
+            image_id, matched = self.index.result_id(frame.topic, stamp, frame.position)
+            summary.without_ground_truth += self.labelled and not matched
+            summary.results[frame.topic] += [p.to_coco_result(image_id) for p in people]
+            summary.written += 1
+        self.pending.clear()
 
 
 def replay_bag(
@@ -204,135 +211,54 @@ def replay_bag(
     """
     check_privacy(estimator.preprocessing, f"model {estimator.info.weights}")
     store = typestore()
-    array_t = store.types[SKELETON_ARRAY]
-    skel_t, kp_t = store.types["depthpose_ros/msg/Skeleton2D"], store.types["depthpose_ros/msg/Keypoint2D"]
-    image_t = store.types[IMAGE]
     summary = ReplaySummary()
     start = time.perf_counter()
-    reader = open_bag(in_path)
-    writer = None
-    bar = None
-    # Images waiting for their batch: (topic, bag time, header, low-resolution image, frame size, position on the
-    # topic). Only the low resolution is kept, as in the node.
-    pending: list[tuple[str, int, Any, np.ndarray, tuple[int, int], int]] = []
-    try:
+    with open_bag(in_path) as reader:
         image_conns, info_conns = select_topics(reader, topics, in_path)
-        out_path = Path(out_path)
-        if out_path.exists():
-            raise DepthPoseError(f"output bag {out_path} already exists")
-        opened = Writer(out_path, version=9, storage_plugin=storage_of(reader))
-        opened.open()
-        writer = opened  # from here on, whatever happens, the bag gets closed and the summary returned
-        image_topics = sorted({c.topic for c in image_conns})
-        index = GroundTruthIndex(ground_truth, image_topics)
-        outputs, debug, passthrough = {}, {}, {}
-        for topic in image_topics:  # one output connection per topic, however many input connections it has
-            summary.topics[topic] = output_topic(topic, "skeletons")
-            outputs[topic] = writer.add_connection(summary.topics[topic], SKELETON_ARRAY, typestore=store)
-            if debug_image:
-                debug[topic] = writer.add_connection(output_topic(topic, "debug_image"), IMAGE, typestore=store)
-            summary.results[topic] = []
-        for topic in sorted({c.topic for c in info_conns}):
-            passthrough[topic] = writer.add_connection(topic, _CAMERA_INFO, typestore=store)
-        trackers = {topic: SkeletonTracker() for topic in image_topics}
-        counts: Counter[str] = Counter()
-        bar = tqdm(total=sum(c.msgcount for c in image_conns), unit="frame", desc="replay", disable=not progress)
-
-        def flush() -> None:
-            if not pending:
-                return
-            t0 = time.perf_counter()
-            found = estimator.estimate_lowres([p[3] for p in pending], [p[4] for p in pending])
-            summary.inference_seconds += time.perf_counter() - t0
-            for (topic, bag_time, header, low, size, position), people in zip(pending, found):
-                stamp = stamp_ns(header)
-                # Tracks age in image time; unstamped images use the bag time.
-                ids = trackers[topic].update(people, (stamp or bag_time) * 1e-9)
-                out = skeleton_array(header, size, people, ids, array=array_t, skeleton=skel_t, keypoint=kp_t)
-                writer.write(outputs[topic], bag_time, store.serialize_cdr(out, SKELETON_ARRAY))
-                if debug_image:
-                    overlay = draw_overlay(low, people, scale=1, ids=ids)
-                    h, w, _ = overlay.shape
-                    img = image_t(header=header, height=h, width=w, encoding="bgr8", is_bigendian=0, step=3 * w,
-                                  data=np.ascontiguousarray(overlay).reshape(-1))  # fmt: skip
-                    writer.write(debug[topic], bag_time, store.serialize_cdr(img, IMAGE))
-                image_id = index.find(topic, stamp, position)
-                if image_id is None:
-                    image_id = f"{topic}@{stamp}"
-                    summary.without_ground_truth += ground_truth is not None
-                summary.results[topic] += [p.to_coco_result(image_id) for p in people]
-                summary.written += 1
-            pending.clear()
-
-        for conn, bag_time, raw in reader.messages(connections=image_conns + info_conns):
-            if conn.msgtype == _CAMERA_INFO:
-                writer.write(passthrough[conn.topic], bag_time, raw)
-                summary.passed_through += 1
-                continue
-            summary.images += 1
-            position = counts[conn.topic]
-            counts[conn.topic] += 1
-            bar.update(1)
+        with create_bag(out_path, storage_of(reader)) as writer:
+            # From here on, whatever happens, the bag gets closed and the summary returned.
+            bar = tqdm(total=sum(c.msgcount for c in image_conns), unit="frame", desc="replay", disable=not progress)
             try:
-                msg = store.deserialize_cdr(raw, IMAGE)
-            except Exception as err:  # noqa: BLE001 - corrupt CDR fails in many ways
-                _skip(summary, "undecodable message", conn.topic, bag_time, repr(err), max_problems)
-                continue
-            try:
-                low = estimator.to_lowres(image_to_depth(msg))
-            except InputError as err:  # ImageError included
-                _skip(summary, getattr(err, "cause", "shape"), conn.topic, bag_time, str(err), max_problems)
-                continue
-            stamp = stamp_ns(msg.header)
-            frame = (conn.topic, bag_time, msg.header, low, (int(msg.width), int(msg.height)), position)
-            if pending and (stamp != stamp_ns(pending[0][2]) or any(p[0] == conn.topic for p in pending)):
-                flush()
-            pending.append(frame)
-        flush()
-    except KeyboardInterrupt:
-        summary.interrupted = True
-    except Exception as err:  # noqa: BLE001 - whatever stops a started run, the bag is closed and the summary says so
-        if writer is None:
-            raise  # nothing written yet: a plain error
-        summary.error = f"{type(err).__name__}: {err}"
-    finally:
-        # Read but neither written nor skipped: waiting for their batch, or in hand when the run stopped.
-        summary.unprocessed = summary.images - summary.written - sum(summary.skipped.values())
-        if bar is not None:
-            bar.close()
-        if writer is not None:
-            writer.close()
-        reader.close()
-        summary.seconds = time.perf_counter() - start
+                run = _Replay(writer, store, estimator, sorted({c.topic for c in image_conns}),
+                              sorted({c.topic for c in info_conns}), summary, debug=debug_image,
+                              ground_truth=ground_truth)  # fmt: skip
+                _read_all(reader, image_conns + info_conns, run, bar, max_problems)
+                run.flush()
+            except KeyboardInterrupt:
+                summary.interrupted = True
+            except Exception as err:  # noqa: BLE001 - whatever stops a started run, the summary says so
+                summary.error = f"{type(err).__name__}: {err}"
+            finally:
+                # Read but neither written nor skipped: waiting for their batch, or in hand when the run stopped.
+                summary.unprocessed = summary.images - summary.written - sum(summary.skipped.values())
+                bar.close()
+    summary.seconds = time.perf_counter() - start
     return summary
 
 
-def evaluate_replay(results: dict[str, list[dict]], ground_truth: dict) -> dict[str, PCKResult]:
-    """The MVOR PCK of replayed results (image topic -> COCO results) against ground truth: per topic (camera)
-    and ``all``.
-
-    Only the played cameras count: ground-truth images of other topics are left out (images without a
-    ``topic`` always count). A topic without labelled people gets no table of its own; results whose image had
-    no ground truth (string ids) are left out.
-
-    Raises:
-        EvaluationError: no labelled person among the played images, or malformed ground truth.
-    """
-    out: dict[str, PCKResult] = {}
-    images = [img for img in ground_truth.get("images", []) if "topic" not in img or img["topic"] in results]
-    annotations = ground_truth.get("annotations", [])
-
-    def subset(ids: set) -> dict:
-        return {**ground_truth, "images": [i for i in images if i["id"] in ids],
-                "annotations": [a for a in annotations if a.get("image_id") in ids]}  # fmt: skip
-
-    for topic, found in results.items():
-        part = subset({img["id"] for img in images if img.get("topic") == topic})
-        if any(not a.get("only_bbox") and any(a.get("keypoints", [])) for a in part["annotations"]):
-            out[topic] = evaluate(part, [r for r in found if not isinstance(r["image_id"], str)])
-    matched = [r for found in results.values() for r in found if not isinstance(r["image_id"], str)]
-    out["all"] = evaluate(subset({img["id"] for img in images}), matched)
-    return out
+def _read_all(reader: Any, connections: list[Any], run: _Replay, bar: tqdm, max_problems: int) -> None:
+    """Feed every message of ``connections`` to ``run``, in bag order."""
+    summary, store, counts = run.summary, run.store, Counter[str]()
+    for conn, bag_time, raw in reader.messages(connections=connections):
+        if conn.msgtype == CAMERA_INFO:
+            run.writer.write(run.passthrough[conn.topic], bag_time, raw)
+            summary.passed_through += 1
+            continue
+        summary.images += 1
+        position = counts[conn.topic]
+        counts[conn.topic] += 1
+        bar.update(1)
+        try:
+            msg = store.deserialize_cdr(raw, IMAGE)
+        except Exception as err:  # noqa: BLE001 - corrupt CDR fails in many ways
+            _skip(summary, "undecodable message", conn.topic, bag_time, repr(err), max_problems)
+            continue
+        try:
+            low = run.estimator.to_lowres(image_to_depth(msg))
+        except InputError as err:  # ImageError included
+            _skip(summary, getattr(err, "cause", "shape"), conn.topic, bag_time, str(err), max_problems)
+            continue
+        run.add(_Pending(conn.topic, bag_time, msg.header, low, (int(msg.width), int(msg.height)), position))
 
 
 def _skip(summary: ReplaySummary, reason: str, topic: str, bag_time: int, text: str, max_problems: int) -> None:

@@ -3,14 +3,25 @@ ray-cast depth renderer with sensor effects, labelled frames, datasets and rosba
 
 from __future__ import annotations
 
+from depthpose_core.synth.bag import depth_topic, info_topic
 from depthpose_core.synth.camera import Camera
-from depthpose_core.synth.dataset import SynthConfig, SynthSummary, write_dataset
+from depthpose_core.synth.dataset import (
+    LabelledFrame,
+    SynthConfig,
+    SynthSummary,
+    dataset_info,
+    demo_config,
+    label_file,
+    render_sequence,
+    write_dataset,
+)
 from depthpose_core.synth.frames import PersonLabel, SynthFrame, render_frame
 from depthpose_core.synth.mvor import MVORGeometry, default_mvor_file, load_mvor_geometry
 from depthpose_core.synth.world import World, WorldParams
 
 __all__ = [
     "Camera",
+    "LabelledFrame",
     "MVORGeometry",
     "PersonLabel",
     "SynthConfig",
@@ -18,8 +29,14 @@ __all__ = [
     "SynthSummary",
     "World",
     "WorldParams",
+    "dataset_info",
     "default_mvor_file",
+    "demo_config",
+    "depth_topic",
+    "info_topic",
+    "label_file",
     "load_mvor_geometry",
     "render_frame",
+    "render_sequence",
     "write_dataset",
 ]

@@ -4,18 +4,17 @@ camera a ``sensor_msgs/Image`` 16UC1 depth topic and its ``sensor_msgs/CameraInf
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
-from rosbags.rosbag2 import StoragePlugin, Writer
-from rosbags.typesys import Stores, get_typestore
+from rosbags.interfaces import Connection
 
+from depthpose_core.bags import BAG_FORMATS, CAMERA_INFO, IMAGE, create_bag, typestore
+from depthpose_core.errors import ConfigError
 from depthpose_core.synth.camera import Camera
 
-__all__ = ["BAG_FORMATS", "SequenceBag", "depth_topic", "frame_id", "info_topic"]
-
-#: Storage formats ``SequenceBag`` writes.
-BAG_FORMATS: dict[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
+__all__ = ["SequenceBag", "depth_topic", "frame_id", "info_topic"]
 
 
 def depth_topic(cam_id: int) -> str:
@@ -43,20 +42,21 @@ class SequenceBag:
 
     def __init__(self, path: str | os.PathLike[str], storage: str) -> None:
         if storage not in BAG_FORMATS:
-            raise ValueError(f"bag storage must be one of {sorted(BAG_FORMATS)}, got {storage!r}")
+            raise ConfigError(f"bag storage must be one of {sorted(BAG_FORMATS)}, got {storage!r}")
         self.path = Path(path)
-        self._store = get_typestore(Stores.ROS2_KILTED)
-        self._writer = Writer(self.path, version=9, storage_plugin=BAG_FORMATS[storage])
-        self._connections: dict[str, object] = {}
+        self.storage = storage
+        self._store = typestore(project_messages=False)
+        self._stack = ExitStack()
+        self._connections: dict[str, Connection] = {}
 
     def __enter__(self) -> SequenceBag:
-        self._writer.open()
+        self._writer = self._stack.enter_context(create_bag(self.path, self.storage))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._writer.close()
+        self._stack.close()
 
-    def _connection(self, topic: str, msgtype: str) -> object:
+    def _connection(self, topic: str, msgtype: str) -> Connection:
         if topic not in self._connections:
             self._connections[topic] = self._writer.add_connection(topic, msgtype, typestore=self._store)
         return self._connections[topic]
@@ -71,12 +71,12 @@ class SequenceBag:
         """Write one depth frame (uint16 mm) and its camera info, both stamped ``stamp_ns`` (also the bag time)."""
         t = self._store.types
         header = self._header(stamp_ns, frame_id(cam_id))
-        image = t["sensor_msgs/msg/Image"](
+        image = t[IMAGE](
             header=header, height=depth.shape[0], width=depth.shape[1], encoding="16UC1", is_bigendian=0,
             step=2 * depth.shape[1], data=np.ascontiguousarray(depth, dtype="<u2").view(np.uint8).reshape(-1),
         )  # fmt: skip
         roi = t["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
-        info = t["sensor_msgs/msg/CameraInfo"](
+        info = t[CAMERA_INFO](
             header=header, height=camera.height, width=camera.width, distortion_model="plumb_bob",
             d=np.zeros(5), k=np.array(camera.k), r=np.eye(3).reshape(-1),
             p=np.array([camera.fx, 0.0, camera.cx, 0.0, 0.0, camera.fy, camera.cy, 0.0, 0.0, 0.0, 1.0, 0.0]),

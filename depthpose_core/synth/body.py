@@ -74,7 +74,7 @@ def canonical_pose(pose: np.ndarray) -> np.ndarray:
 def _two_bone(hip: np.ndarray, ankle: np.ndarray, thigh: float, shin: float, forward: np.ndarray) -> tuple:
     """Knee position bending towards ``forward``, and the ankle (pulled in when out of reach)."""
     leg = ankle - hip
-    dist = np.linalg.norm(leg)
+    dist = float(np.linalg.norm(leg))
     reach = 0.999 * (thigh + shin)
     if dist > reach:
         ankle = hip + leg * (reach / dist)
@@ -109,7 +109,7 @@ def make_body(
         stride: walking phase offset of the feet along the heading, mm (left foot forward when > 0).
         knee_bend: hip-to-ankle distance as a fraction of the leg length (1 = straight legs).
     """
-    scale = _TORSO * height / max(np.linalg.norm(canonical[_NECK] - canonical[[_LHIP, _RHIP]].mean(axis=0)), 1.0)
+    scale = _TORSO * height / max(float(np.linalg.norm(canonical[_NECK] - canonical[[_LHIP, _RHIP]].mean(axis=0))), 1.0)
     rot = rot_z(yaw)
     thigh, shin, ankle_h = _THIGH * height, _SHIN * height, _ANKLE_HEIGHT * height
     upper = canonical * scale @ rot.T

@@ -12,28 +12,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from depthpose_core.intrinsics import Intrinsics
+
 __all__ = ["Camera"]
 
 
 @dataclass(frozen=True)
-class Camera:
-    """A calibrated depth camera.
+class Camera(Intrinsics):
+    """A calibrated depth camera: its :class:`~depthpose_core.intrinsics.Intrinsics` and its pose.
 
     Attributes:
-        fx, fy: focal lengths in pixels.
-        cx, cy: principal point in pixels (OpenCV convention: pixel centres at integer coordinates).
-        width, height: image size in pixels.
         cam_to_room: 4x4 rigid transform from camera coordinates (x right, y down, z forward; mm) to the room
             frame (mm, z up).
         name: an identifier (e.g. "mvor_cam1").
     """
 
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
     cam_to_room: np.ndarray = field(repr=False)
     name: str = ""
 
@@ -50,11 +43,6 @@ class Camera:
     def centre(self) -> np.ndarray:
         """Optical centre in the room frame, mm."""
         return self.cam_to_room[:3, 3].copy()
-
-    @property
-    def k(self) -> list[float]:
-        """Row-major 3x3 intrinsic matrix (as ``sensor_msgs/CameraInfo.k``)."""
-        return [self.fx, 0.0, self.cx, 0.0, self.fy, self.cy, 0.0, 0.0, 1.0]
 
     def to_camera(self, points: np.ndarray) -> np.ndarray:
         """``(..., 3)`` room points (mm) -> camera coordinates (mm)."""

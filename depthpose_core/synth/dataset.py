@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,14 +29,16 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from depthpose_core.errors import DepthPoseError
+from depthpose_core.errors import ConfigError, DepthPoseError
 from depthpose_core.keypoints import MVOR10_NAMES, NET_JOINTS
 from depthpose_core.synth.bag import SequenceBag, depth_topic
+from depthpose_core.synth.camera import Camera
 from depthpose_core.synth.frames import PersonLabel, SynthFrame, render_frame
 from depthpose_core.synth.mvor import MVORGeometry
 from depthpose_core.synth.world import World, WorldParams, jittered_camera
 
-__all__ = ["BASE_STAMP_NS", "SynthConfig", "SynthSummary", "annotation", "image_entry", "label_file", "write_dataset"]
+__all__ = ["BASE_STAMP_NS", "LabelledFrame", "SynthConfig", "SynthSummary", "annotation", "dataset_info", "demo_config",
+           "image_entry", "label_file", "render_sequence", "write_dataset"]
 
 #: Time stamp of frame 0 of sequence 0 (2026-01-01T00:00:00Z); sequence s starts 1000 s * s later.
 BASE_STAMP_NS = 1_767_225_600 * 1_000_000_000
@@ -68,15 +72,15 @@ class SynthConfig:
 
     def __post_init__(self) -> None:
         if self.sequences < 1 or self.frames < 1 or not self.fps > 0:
-            raise ValueError(f"need sequences >= 1, frames >= 1 and fps > 0, got {self.sequences}, {self.frames}, "
+            raise ConfigError(f"need sequences >= 1, frames >= 1 and fps > 0, got {self.sequences}, {self.frames}, "
                              f"{self.fps}")  # fmt: skip
         if not self.cameras or any(c not in (1, 2, 3) for c in self.cameras):
-            raise ValueError(f"cameras must be MVOR camera numbers 1-3, got {self.cameras}")
+            raise ConfigError(f"cameras must be MVOR camera numbers 1-3, got {self.cameras}")
         if not (0 <= self.camera_jitter[0] <= 20 and 0 <= self.camera_jitter[1] <= 400):
-            raise ValueError(f"camera_jitter must stay within 20 degrees and 400 mm (the walls stand 600 mm beyond "
+            raise ConfigError(f"camera_jitter must stay within 20 degrees and 400 mm (the walls stand 600 mm beyond "
                              f"the cameras), got {self.camera_jitter}")  # fmt: skip
         if self.bag not in (None, "sqlite3", "mcap"):
-            raise ValueError(f"bag must be None, 'sqlite3' or 'mcap', got {self.bag!r}")
+            raise ConfigError(f"bag must be None, 'sqlite3' or 'mcap', got {self.bag!r}")
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,66 @@ def label_file(images: list[dict], annotations: list[dict], info: dict) -> dict:
     }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class LabelledFrame:
+    """One rendered frame of a sequence with its labels.
+
+    Attributes:
+        frame: the depth frame (uint16 mm) and its people.
+        cam_id: the MVOR camera (1-3); ``camera``: its (possibly jittered) model.
+        stamp: the frame's time stamp in ns (also its bag time).
+        image: its COCO-style image entry; ``annotations``: its people's annotations.
+    """
+
+    frame: SynthFrame
+    cam_id: int
+    camera: Camera
+    stamp: int
+    image: dict
+    annotations: list[dict]
+
+
+def demo_config(*, frames: int = 24, fps: float = 5.0, seed: int = 5, bag: str | None = None) -> SynthConfig:
+    """The demo scene (``depthpose demo`` and ``make demo``): one sequence through MVOR's camera 1 with two to
+    four clinicians."""
+    return SynthConfig(frames=frames, fps=fps, cameras=(1,), bag=bag, seed=seed,
+                       world=WorldParams(min_people=2, max_people=4))  # fmt: skip
+
+
+def render_sequence(geometry: MVORGeometry, config: SynthConfig, seq: int, *, first_image_id: int = 1,
+                    first_annotation_id: int = 1) -> Iterator[LabelledFrame]:  # fmt: skip
+    """Render sequence ``seq`` of ``config``: frame by frame, each camera in ``config.cameras`` order.
+
+    Image and annotation ids count up from ``first_image_id`` and ``first_annotation_id``; file names are those
+    :func:`write_dataset` uses (``seqSSS/camC/depth/FFFFFF.png``).
+    """
+    world_seed = config.seed * 100003 + seq
+    world = World(geometry, world_seed, config.world, duration_s=config.start_spread_s + config.frames / config.fps)
+    rng = np.random.default_rng([config.seed, seq, 1])
+    t0 = float(rng.uniform(0.0, config.start_spread_s))
+    deg, mm = config.camera_jitter
+    cameras = {c: jittered_camera(geometry.cameras[c - 1], rng, degrees=deg, mm=mm) if deg or mm
+               else geometry.cameras[c - 1] for c in config.cameras}  # fmt: skip
+    image_id, ann_id = first_image_id, first_annotation_id
+    for index in range(config.frames):
+        t = t0 + index / config.fps
+        stamp = BASE_STAMP_NS + seq * 1000 * 1_000_000_000 + round(index * 1e9 / config.fps)
+        for cam_id, camera in cameras.items():
+            frame = render_frame(world, camera, t, rng)
+            name = f"seq{seq:03d}/cam{cam_id}/depth/{index:06d}.png"
+            anns = [annotation(label, ann_id + k, image_id) for k, label in enumerate(frame.people)]
+            yield LabelledFrame(frame, cam_id, camera, stamp, image_entry(frame, image_id, name, seq, cam_id, index,
+                                                                         stamp), anns)  # fmt: skip
+            image_id, ann_id = image_id + 1, ann_id + len(anns)
+
+
+def dataset_info(geometry: MVORGeometry, config: SynthConfig) -> dict:
+    """The ``info`` block of a synthetic label file."""
+    return {"description": "depthpose synthetic operating-room depth", "generator": "depthpose synth",
+            "config": asdict(config), "mvor_source": "camma_mvor_2018.json (3D poses and cameras)",
+            "frame_size": [geometry.cameras[0].width, geometry.cameras[0].height]}  # fmt: skip
+
+
 def write_dataset(out_dir: str | os.PathLike[str], geometry: MVORGeometry, config: SynthConfig,
                   *, progress: bool = True) -> SynthSummary:  # fmt: skip
     """Generate ``config.sequences`` sequences into ``out_dir`` (which must be empty or absent).
@@ -152,44 +216,25 @@ def write_dataset(out_dir: str | os.PathLike[str], geometry: MVORGeometry, confi
     start = time.perf_counter()
     bar = tqdm(total=total, unit="frame", desc="synth", disable=not progress)
     for seq in range(config.sequences):
-        world_seed = config.seed * 100003 + seq
-        world = World(geometry, world_seed, config.world, duration_s=config.start_spread_s + config.frames / config.fps)
-        rng = np.random.default_rng([config.seed, seq, 1])
-        t0 = float(rng.uniform(0.0, config.start_spread_s))
-        deg, mm = config.camera_jitter
-        cameras = {c: jittered_camera(geometry.cameras[c - 1], rng, degrees=deg, mm=mm) if deg or mm
-                   else geometry.cameras[c - 1] for c in config.cameras}  # fmt: skip
-        bag = SequenceBag(out / "bags" / f"seq{seq:03d}", config.bag) if config.bag else None
-        if bag is not None:
-            bag.__enter__()
-            bags.append(str(bag.path))
-        try:
-            for index in range(config.frames):
-                t = t0 + index / config.fps
-                stamp = BASE_STAMP_NS + seq * 1000 * 1_000_000_000 + round(index * 1e9 / config.fps)
-                for cam_id, camera in cameras.items():
-                    frame = render_frame(world, camera, t, rng)
-                    name = f"seq{seq:03d}/cam{cam_id}/depth/{index:06d}.png"
-                    path = out / name
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    if not cv2.imwrite(str(path), frame.depth):
-                        raise DepthPoseError(f"could not write {path}")
-                    image_id = len(images) + 1
-                    images.append(image_entry(frame, image_id, name, seq, cam_id, index, stamp))
-                    for label in frame.people:
-                        annotations.append(annotation(label, len(annotations) + 1, image_id))
-                    if bag is not None:
-                        bag.write_frame(cam_id, camera, frame.depth, stamp)
-                    bar.update(1)
-        finally:
-            if bag is not None:
-                bag.__exit__(None, None, None)
+        with ExitStack() as stack:
+            bag = None
+            if config.bag:
+                bag = stack.enter_context(SequenceBag(out / "bags" / f"seq{seq:03d}", config.bag))
+                bags.append(str(bag.path))
+            for item in render_sequence(geometry, config, seq, first_image_id=len(images) + 1,
+                                        first_annotation_id=len(annotations) + 1):  # fmt: skip
+                path = out / item.image["file_name"]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not cv2.imwrite(str(path), item.frame.depth):
+                    raise DepthPoseError(f"could not write {path}")
+                images.append(item.image)
+                annotations += item.annotations
+                if bag is not None:
+                    bag.write_frame(item.cam_id, item.camera, item.frame.depth, item.stamp)
+                bar.update(1)
     bar.close()
     seconds = time.perf_counter() - start
-    info = {"description": "depthpose synthetic operating-room depth", "generator": "depthpose synth",
-            "config": asdict(config), "mvor_source": "camma_mvor_2018.json (3D poses and cameras)",
-            "frame_size": [geometry.cameras[0].width, geometry.cameras[0].height]}  # fmt: skip
-    data = label_file(images, annotations, info)
+    data = label_file(images, annotations, dataset_info(geometry, config))
     ann_path = out / "annotations.json"
     ann_path.write_text(json.dumps(data))
     labelled = sum(1 for a in annotations if not a["only_bbox"])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from depthpose_core.errors import ConfigError
 from depthpose_core.synth.body import FLOOR_Z, Body, canonical_pose, make_body, rot_z
 from depthpose_core.synth.camera import Camera
 from depthpose_core.synth.mvor import MVORGeometry
@@ -61,7 +62,7 @@ class WorldParams:
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_people <= self.max_people <= 50:
-            raise ValueError(f"need 1 <= min_people <= max_people <= 50, got {self.min_people}, {self.max_people}")
+            raise ConfigError(f"need 1 <= min_people <= max_people <= 50, got {self.min_people}, {self.max_people}")
 
 
 def _ease(x: np.ndarray | float) -> np.ndarray | float:

@@ -11,13 +11,12 @@ inference, with the preprocessing and the config), ``log.csv``, TensorBoard even
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import logging
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,10 @@ from depthpose_core.decode import DecoderParams
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.pck import PCKResult
 from depthpose_core.eval.runner import run_dataset
-from depthpose_core.inference import PoseEstimator, resolve_device
+from depthpose_core.inference import PoseEstimator
 from depthpose_core.models import DepthPose, SRNet, SRRTPose, build_model, load_weights
 from depthpose_core.preprocess import Preprocessing
+from depthpose_core.runtime import autocast, check_precision, resolve_device
 from depthpose_core.train.config import TrainConfig
 from depthpose_core.train.init import init_from_rtpose_coco
 from depthpose_core.train.losses import pose_loss, sr_loss
@@ -72,6 +72,38 @@ class _Batches:
         return [b[self.rank :: self.world] for b in batches[skip:]]
 
 
+class _RunLog:
+    """The run's ``log.csv`` and TensorBoard events (rank 0). Both restart from ``history`` (after a resume: the
+    rows up to its checkpoint), so rows logged after that checkpoint, or by an earlier run into this folder, are
+    not repeated or mixed in."""
+
+    def __init__(self, out: Path, iteration: int, history: list[dict[str, float]]) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        out.mkdir(parents=True, exist_ok=True)
+        self._tb = SummaryWriter(str(out / "tensorboard"), purge_step=iteration)
+        self._file = (out / "log.csv").open("w", newline="")
+        self._csv = csv.DictWriter(self._file, fieldnames=_CSV_FIELDS)
+        self._csv.writeheader()
+        self._csv.writerows(history)
+        self._file.flush()
+
+    def write(self, row: dict[str, float], pck: PCKResult | None) -> None:
+        """One logged row (and the validation PCK by group when there is one)."""
+        self._csv.writerow(row)
+        self._file.flush()
+        step = int(row["iteration"])
+        for key in ("loss", "loss_pose", "loss_sr", "lr", "seconds_per_iteration"):
+            self._tb.add_scalar(f"train/{key}", row[key], step)
+        if pck is not None:
+            for group, value in pck.groups.items():
+                self._tb.add_scalar(f"val_pck/{group}", value, step)
+
+    def close(self) -> None:
+        self._tb.close()
+        self._file.close()
+
+
 class _ForwardTrain(nn.Module):
     """Calls the model's ``forward_train`` as ``forward``, so that DDP (which hooks ``forward``) sees it."""
 
@@ -80,7 +112,8 @@ class _ForwardTrain(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> Any:
-        return self.model.forward_train(x)
+        forward_train: Callable[[torch.Tensor], Any] = self.model.forward_train  # type: ignore[assignment]
+        return forward_train(x)
 
 
 class Trainer:
@@ -152,8 +185,7 @@ class Trainer:
         else:
             raise DepthPoseError(f"optim.optimizer must be sgd or adam, got {o.optimizer!r}")
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
-        if config.precision not in ("fp32", "bf16", "fp16"):
-            raise DepthPoseError(f"precision must be fp32, bf16 or fp16, got {config.precision!r}")
+        check_precision(config.precision)
         if config.precision == "fp16" and self.device.type != "cuda":
             raise DepthPoseError("fp16 training needs a CUDA device; use bf16 on the CPU")
         self.scaler = torch.amp.GradScaler("cuda", enabled=config.precision == "fp16")
@@ -218,12 +250,6 @@ class Trainer:
             yield from loader
             epoch, skip = epoch + 1, 0
 
-    def _autocast(self) -> contextlib.AbstractContextManager[object]:
-        p = self.config.precision
-        if p == "fp32":
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16 if p == "bf16" else torch.float16)
-
     def run_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         """One optimiser step on one batch; returns the losses (per sample, this process's shard)."""
         self.net.train()
@@ -231,7 +257,7 @@ class Trainer:
         x = batch["input"].to(dev, non_blocking=True)
         if self.config.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with self._autocast():
+        with autocast(self.device, self.config.precision):
             out = self.net(x)
         losses = {"loss_pose": torch.zeros((), device=dev), "loss_sr": torch.zeros((), device=dev)}
         if self.uses_pose:
@@ -286,7 +312,7 @@ class Trainer:
         meta = {"iteration": self.iteration, "config": self.config.to_dict(),
                 "val_pck": pck.groups if pck is not None else None}  # fmt: skip
         weights = self.model.state_dict()  # DepthPose's training-only SR head included: inference drops it
-        kwargs = {"model_name": self.config.model.name, "preprocessing": self.preprocessing,
+        kwargs: dict[str, Any] = {"model_name": self.config.model.name, "preprocessing": self.preprocessing,
                   "model_kwargs": self.model_kwargs, "meta": meta}  # fmt: skip
         save_checkpoint(self.out / f"model_{self.iteration}.pth", weights, **kwargs)
         if pck is not None and pck.groups["Average"] > self.best_pck:
@@ -301,19 +327,7 @@ class Trainer:
         """Train up to ``optim.iterations``; returns the logged history (rank 0)."""
         c = self.config
         total = c.optim.iterations
-        tb = csv_file = writer = None
-        if self.main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            from torch.utils.tensorboard import SummaryWriter
-
-            # Both logs restart from what the run holds (after a resume: the rows up to its checkpoint), so rows
-            # logged after that checkpoint, or by an earlier run into this folder, are not repeated or mixed in.
-            tb = SummaryWriter(str(self.out / "tensorboard"), purge_step=self.iteration)
-            csv_file = (self.out / "log.csv").open("w", newline="")
-            writer = csv.DictWriter(csv_file, fieldnames=_CSV_FIELDS)
-            writer.writeheader()
-            writer.writerows(self.history)
-            csv_file.flush()
+        log = _RunLog(self.out, self.iteration, self.history) if self.main else None
         bar = tqdm(total=total, initial=self.iteration, unit="it", desc="train", disable=not self.progress)
         window: list[dict[str, float]] = []
         started = time.perf_counter()
@@ -329,31 +343,24 @@ class Trainer:
                     pck = self.validate()
                 if self.iteration % c.log_every == 0 or last or pck is not None:
                     seconds = (time.perf_counter() - started) / len(window)
-                    row = {"iteration": self.iteration, "lr": self.scheduler.get_last_lr()[0],
+                    row = {"iteration": self.iteration, "lr": float(self.scheduler.get_last_lr()[0]),
                            **{k: sum(w[k] for w in window) / len(window) for k in ("loss", "loss_pose", "loss_sr")},
                            "seconds_per_iteration": seconds,
                            "val_pck_average": pck.groups["Average"] if pck is not None else float("nan")}  # fmt: skip
                     window, started = [], time.perf_counter()
-                    if self.main:
+                    if log is not None:
                         self.history.append(row)
-                        writer.writerow(row)
-                        csv_file.flush()
-                        for key in ("loss", "loss_pose", "loss_sr", "lr", "seconds_per_iteration"):
-                            tb.add_scalar(f"train/{key}", row[key], self.iteration)
-                        if pck is not None:
-                            for group, value in pck.groups.items():
-                                tb.add_scalar(f"val_pck/{group}", value, self.iteration)
+                        log.write(row, pck)
                         bar.set_postfix(loss=f"{row['loss']:.3g}",
                                         pck="" if pck is None else f"{pck.groups['Average']:.1f}")  # fmt: skip
                 if self.iteration % c.checkpoint_every == 0 or last or pck is not None:
                     self.save(pck, final=last)
         finally:
             bar.close()
-            if self.main:
-                tb.close()
-                csv_file.close()
+            if log is not None:
+                log.close()
         if self.main:
-            from depthpose_core.train.plots import plot_curves
+            from depthpose_core.plots import plot_curves
 
             plot_curves(self.history, self.out / "curves.png")
         if self.world > 1:

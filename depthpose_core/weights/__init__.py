@@ -1,28 +1,31 @@
-"""Weights that ship with depthpose: the demo model (see MODEL_CARD.md in this folder).
+"""Weights: the ones that ship with depthpose (``registry``; see MODEL_CARD.md in this folder) and the one
+resolver of a ``model`` value (``resolve``) that every entry point calls.
 
-Trained on synthetic data only (``depthpose synth``): it shows the pipeline working out of the box; it is not a
-model for real operating rooms. Train on your own pseudo-labelled recordings for that.
+The shipped demo weights are trained on synthetic data only (``depthpose synth``): they show the pipeline working
+out of the box; they are not a model for real operating rooms. Train on your own pseudo-labelled recordings.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from depthpose_core.weights.registry import DEFAULT_WEIGHTS, SHIPPED, ShippedWeights, shipped_weights
+from depthpose_core.weights.resolve import (
+    UNTRAINED,
+    UNTRAINED_NOTICE,
+    ModelRequest,
+    ResolvedModel,
+    resolve_checkpoint,
+    resolve_model,
+)
 
-from depthpose_core.errors import DepthPoseError
-
-__all__ = ["DEMO_WEIGHTS", "demo_weights"]
-
-#: The demo checkpoint: DepthPose 64x48 at width 0.125, trained on the synthetic operating room.
-DEMO_WEIGHTS = Path(__file__).with_name("depthpose_w0125_64x48_synth.pth")
-
-
-def demo_weights() -> Path:
-    """Path of the shipped demo checkpoint.
-
-    Raises:
-        DepthPoseError: the file is missing (a broken install; ``make demo-weights`` rebuilds it).
-    """
-    if not DEMO_WEIGHTS.is_file():
-        raise DepthPoseError(f"the demo weights {DEMO_WEIGHTS} are missing: reinstall depthpose, or rebuild them "
-                             "with `make demo-weights`")  # fmt: skip
-    return DEMO_WEIGHTS
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "SHIPPED",
+    "UNTRAINED",
+    "UNTRAINED_NOTICE",
+    "ModelRequest",
+    "ResolvedModel",
+    "ShippedWeights",
+    "resolve_checkpoint",
+    "resolve_model",
+    "shipped_weights",
+]

@@ -1,0 +1,56 @@
+"""The 3D lift: joints placed with the low-resolution depth and pinhole intrinsics, missing depth left out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from depthpose_core.intrinsics import Intrinsics
+from depthpose_core.lift import lift_skeleton
+from depthpose_core.preprocess import Preprocessing, denormalise_depth, normalise_depth
+from depthpose_core.skeleton import Skeleton
+
+PRE = Preprocessing(near_mm=500.0, far_mm=6000.0)
+K = Intrinsics(fx=500.0, fy=500.0, cx=319.5, cy=239.5, width=640, height=480)
+
+
+def _person() -> Skeleton:
+    keypoints = np.full((18, 2), np.nan)
+    keypoints[1] = (100.0, 50.0)
+    keypoints[2] = (90.0, 52.0)
+    return Skeleton(keypoints, np.where(np.isnan(keypoints[:, 0]), 0.0, 0.8), 2.0, (640, 480))
+
+
+def test_denormalise_inverts_normalise() -> None:
+    mm = np.array([[500, 1200, 2700, 6000]], np.uint16)
+    np.testing.assert_allclose(denormalise_depth(normalise_depth(mm, 500.0, 6000.0), PRE), mm, atol=1e-3)
+
+
+def test_joints_are_placed_at_the_depth_in_the_optical_frame() -> None:
+    lowres = np.full((48, 64), (2700.0 - 500.0) / 5500.0, np.float32)  # everything 2.7 m away
+    points = lift_skeleton(_person(), lowres, PRE, K)
+    assert points.shape == (18, 3)
+    assert np.isnan(points[0]).all() and np.isfinite(points[[1, 2]]).all()  # only the present joints
+    np.testing.assert_allclose(points[1], [(100.0 - 0.5 - 319.5) * 2.7 / 500.0, (50.0 - 0.5 - 239.5) * 2.7 / 500.0,
+                                           2.7], atol=1e-4)  # fmt: skip
+
+
+def test_a_frame_of_another_size_is_scaled_to_the_calibrated_image() -> None:
+    lowres = np.full((48, 64), (2700.0 - 500.0) / 5500.0, np.float32)
+    half = Intrinsics(fx=250.0, fy=250.0, cx=159.5, cy=119.5, width=320, height=240)
+    full = lift_skeleton(_person(), lowres, PRE, K)
+    np.testing.assert_allclose(lift_skeleton(_person(), lowres, PRE, half)[1], full[1], atol=0.02)
+
+
+def test_no_valid_depth_leaves_the_joint_out() -> None:
+    assert np.isnan(lift_skeleton(_person(), np.zeros((48, 64), np.float32), PRE, K)).all()
+
+
+@pytest.mark.parametrize(("k", "width", "calibrated"), [([500.0, 0, 319.5, 0, 500.0, 239.5, 0, 0, 1], 640, True),
+                                                          ([0.0] * 9, 640, False),
+                                                          ([500.0, 0, 319.5, 0, 500.0, 239.5, 0, 0, 1], 0, False)])
+def test_intrinsics_from_a_camera_matrix(k: list[float], width: int, calibrated: bool) -> None:
+    intr = Intrinsics.from_k(k, width, 480)
+    assert intr.calibrated is calibrated
+    if calibrated:
+        assert (intr.fx, intr.fy, intr.cx, intr.cy) == (500.0, 500.0, 319.5, 239.5)
