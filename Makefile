@@ -18,6 +18,7 @@ test: setup
 bench: setup
 	$(VENV)/bin/python bench/bench_decode.py
 	$(VENV)/bin/python bench/bench_inference.py
+	$(VENV)/bin/python bench/bench_backends.py
 	$(VENV)/bin/python bench/bench_node.py
 	$(VENV)/bin/python bench/bench_synth.py
 	$(VENV)/bin/python bench/bench_data.py

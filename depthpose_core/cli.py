@@ -28,7 +28,9 @@ def _add_runtime_options(p: argparse.ArgumentParser) -> None:
     """Estimator settings: defaults come from --config (else config/inference.yaml's values); flags override."""
     p.add_argument("--config", type=Path, help="settings YAML (see config/inference.yaml)")
     p.add_argument("--device", help="auto (GPU if present, else CPU), cpu, cuda or cuda:N")
-    p.add_argument("--precision", choices=("fp32", "fp16", "bf16"), help="network autocast dtype")
+    p.add_argument("--backend", help="what runs the network: auto (the fastest installed; default), torch, "
+                   "onnxruntime or openvino")  # fmt: skip
+    p.add_argument("--precision", help="network arithmetic: auto (default), fp32, fp16 or bf16")
     p.add_argument("--no-flip", dest="flip_test", action="store_const", const=False,
                    help="skip the flip test (half the network cost)")  # fmt: skip
     p.add_argument("--decoder", dest="decoder_mode", choices=("fast", "reference"),
@@ -38,7 +40,7 @@ def _add_runtime_options(p: argparse.ArgumentParser) -> None:
 def _runtime(args: argparse.Namespace) -> RuntimeConfig:
     """The settings file (or the defaults) with the command-line overrides applied."""
     base = load_runtime_config(args.config) if args.config else RuntimeConfig()
-    overrides = {k: getattr(args, k) for k in ("device", "precision", "flip_test", "decoder_mode")}
+    overrides = {k: getattr(args, k) for k in ("device", "backend", "precision", "flip_test", "decoder_mode")}
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -59,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mvor", type=Path, help="camma_mvor_2018.json for the synthetic world (default: "
                    "$DEPTHPOSE_MVOR_DIR or ../shared/data/mvor; without it, procedural frames)")  # fmt: skip
     _add_runtime_options(p)
+
+    p = sub.add_parser("export", help="export a checkpoint's inference graph (ONNX or OpenVINO IR) with its "
+                       "preprocessing in the file, for the onnxruntime and openvino backends")  # fmt: skip
+    p.add_argument("model", help="project checkpoint or shipped weights name (demo)")
+    p.add_argument("--format", dest="fmt", choices=("onnx", "openvino"), default="onnx", help="file format")
+    p.add_argument("--out", type=Path, help="file to write (default: the checkpoint's name with .onnx / .xml)")
+    p.add_argument("--batch", type=_batch, default=None, help="fixed batch size N, or 'dynamic' (default)")
+    p.add_argument("--model-name", help="architecture of a plain state dict (e.g. depthpose)")
+    p.add_argument("--lowres", type=_size, help="low resolution of a plain state dict, e.g. 64x48 or 80x60")
 
     p = sub.add_parser("infer", help="estimate poses on a depth image (.png 16-bit mm / 8-bit, or .npy)")
     p.add_argument("depth", type=Path, help="depth frame: 16-bit PNG in mm, 8-bit PNG, or .npy (uint16 mm, float m)")
@@ -162,6 +173,15 @@ def _range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def _batch(text: str) -> int | None:
+    """``N`` (a positive batch size) or ``dynamic`` (None)."""
+    if text == "dynamic":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"batch {text!r} is not a positive integer or 'dynamic'")
+    return int(text)
+
+
 def _run(args: argparse.Namespace) -> int:
     """Dispatch to the command (imported lazily, so that ``--help`` does not load torch)."""
     from depthpose_core import commands
@@ -183,6 +203,9 @@ def _run(args: argparse.Namespace) -> int:
             cameras=args.cameras, people=args.people, camera_jitter=tuple(args.camera_jitter),
             bag=None if args.bag == "none" else args.bag, seed=args.seed,
         )  # fmt: skip
+    if args.command == "export":
+        request = ModelRequest(args.model, args.model_name, args.lowres)
+        return commands.export(request, args.fmt, out=args.out, batch=args.batch)
     runtime = _runtime(args)
     if args.command == "demo":
         return commands.demo(args.out, runtime, model=args.model or "", untrained=args.untrained, seed=args.seed,

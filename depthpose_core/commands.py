@@ -16,13 +16,13 @@ import numpy as np
 
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.skeleton import format_people
-from depthpose_core.weights import UNTRAINED, ModelRequest
+from depthpose_core.weights import UNTRAINED, ModelRequest, resolve_model
 
 if TYPE_CHECKING:
     from depthpose_core.config import RuntimeConfig
     from depthpose_core.inference import PoseEstimator
 
-__all__ = ["demo", "eval_results", "evaluate", "infer", "pseudo_label", "replay", "synth", "train"]
+__all__ = ["demo", "eval_results", "evaluate", "export", "infer", "pseudo_label", "replay", "synth", "train"]
 
 
 def _estimator(request: ModelRequest, runtime: RuntimeConfig, *, privacy: bool = True) -> PoseEstimator:
@@ -285,3 +285,21 @@ def replay(bag: Path, out: Path, runtime: RuntimeConfig, *, topics: list[str] | 
             print(f"MVOR PCK@0.2 against {gt}:")
             print(format_table(tables))
     return 1 if stopped else 0
+
+
+def export(request: ModelRequest, fmt: str, *, out: Path | None, batch: int | None) -> int:
+    """``depthpose export``: a checkpoint's inference graph with its metadata, then a check that the file alone
+    reproduces the checkpoint's maps (fp32, on a synthetic depth frame)."""
+    from depthpose_core.backends.export import EXPORT_FORMATS, check_export, export_checkpoint
+
+    resolved = resolve_model(request, privacy=False)  # the limit applies where the file runs
+    if out is None:
+        out = Path(resolved.weights).with_suffix(EXPORT_FORMATS.get(fmt, ""))
+    path = export_checkpoint(resolved, out, fmt, batch=batch)
+    err = check_export(resolved, path)
+    print(
+        f"wrote {path} ({fmt}, batch {batch or 'dynamic'}; model {resolved.model_name}, input "
+        f"{resolved.preprocessing.model_size[0]}x{resolved.preprocessing.model_size[1]}, preprocessing in the "
+        f"file); its maps match the checkpoint's within {err:.1e} (fp32)"
+    )
+    return 0

@@ -1,4 +1,4 @@
-"""Run-time settings of the estimator (device, precision, flip test, decoder) from a YAML file."""
+"""Run-time settings of the estimator (device, backend, precision, flip test, decoder) from a YAML file."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 
 import yaml
 
+from depthpose_core.backends import BACKENDS
 from depthpose_core.decode import MODES, DecoderParams
 from depthpose_core.errors import ConfigError
+from depthpose_core.runtime import PRECISION_CHOICES
 
 __all__ = ["RuntimeConfig", "load_runtime_config"]
 
@@ -21,21 +23,24 @@ class RuntimeConfig:
 
     Attributes:
         device: "auto", "cpu", "cuda" or "cuda:N".
-        precision: "fp32", "fp16" or "bf16".
+        backend: "auto", "torch", "onnxruntime" or "openvino" (:mod:`depthpose_core.backends`).
+        precision: "auto", "fp32", "fp16" or "bf16".
         flip_test: run the mirrored frame too and average the maps.
         decoder_mode: "fast" or "reference".
         decoder: decoder thresholds.
     """
 
     device: str = "auto"
-    precision: str = "fp32"
+    backend: str = "auto"
+    precision: str = "auto"
     flip_test: bool = True
     decoder_mode: str = "fast"
     decoder: DecoderParams = field(default_factory=DecoderParams)
 
     def estimator_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`~depthpose_core.inference.PoseEstimator`."""
-        return {"device": self.device, "precision": self.precision, "flip_test": self.flip_test,
+        return {"device": self.device, "backend": self.backend, "precision": self.precision,
+                "flip_test": self.flip_test,
                 "decoder_mode": self.decoder_mode, "decoder_params": self.decoder}  # fmt: skip
 
 
@@ -61,7 +66,7 @@ def load_runtime_config(path: str | os.PathLike[str]) -> RuntimeConfig:
     data = {} if data is None else data
     if not isinstance(data, dict):
         raise ConfigError(f"settings file {path} must hold a mapping, got {type(data).__name__}")
-    unknown = set(data) - {"device", "precision", "flip_test", "decoder"}
+    unknown = set(data) - {"device", "backend", "precision", "flip_test", "decoder"}
     if unknown:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
     decoder = dict(_expect(path, "decoder", data.get("decoder", {}), dict))
@@ -75,9 +80,16 @@ def load_runtime_config(path: str | os.PathLike[str]) -> RuntimeConfig:
         params = DecoderParams(**decoder)
     except ValueError as err:
         raise ConfigError(f"{path}: {err}") from None
+    backend = _expect(path, "backend", data.get("backend", "auto"), str)
+    if backend not in BACKENDS:
+        raise ConfigError(f"{path}: backend must be one of {list(BACKENDS)}, got {backend!r}")
+    precision = _expect(path, "precision", data.get("precision", "auto"), str)
+    if precision not in PRECISION_CHOICES:
+        raise ConfigError(f"{path}: precision must be one of {list(PRECISION_CHOICES)}, got {precision!r}")
     return RuntimeConfig(
         device=_expect(path, "device", data.get("device", "auto"), str),
-        precision=_expect(path, "precision", data.get("precision", "fp32"), str),
+        backend=backend,
+        precision=precision,
         flip_test=_expect(path, "flip_test", data.get("flip_test", True), bool),
         decoder_mode=mode,
         decoder=params,

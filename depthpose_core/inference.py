@@ -16,13 +16,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from depthpose_core.backends import Network, open_backend
 from depthpose_core.checkpoint import Checkpoint
 from depthpose_core.config import RuntimeConfig
-from depthpose_core.decode import MODES, DecoderParams, decode
+from depthpose_core.decode import MODES, DecodeCounts, DecoderParams, decode
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.flip import merge_flipped, mirror
 from depthpose_core.preprocess import Preprocessing, to_lowres, to_model_input
-from depthpose_core.runtime import autocast, check_precision, resolve_device
+from depthpose_core.runtime import check_precision, resolve_device
 from depthpose_core.skeleton import Skeleton
 from depthpose_core.weights import UNTRAINED, ModelRequest, ResolvedModel, resolve_checkpoint, resolve_model
 
@@ -35,10 +36,12 @@ class ModelInfo:
     """What runs: printed by the CLI, published in diagnostics."""
 
     name: str
-    weights: str  # checkpoint path, or "random initialisation (untrained)"
+    weights: str  # checkpoint or exported file path, or "random initialisation (untrained)"
     trained: bool
     device: str
     precision: str
+    backend: str = "torch"
+    backend_detail: str = ""
     notice: str | None = None  # what the user must be told (shipped demo weights, untrained network)
 
 
@@ -51,62 +54,88 @@ class PoseEstimator:
     :meth:`estimate` with one frame or :meth:`estimate_batch` with several (one forward pass).
 
     Args:
-        model: the network; moved to ``device`` and set to eval mode.
+        network: the forward pass in its backend (:func:`depthpose_core.backends.open_backend`).
         preprocessing: the input pipeline the weights expect.
+        output_stride: model input pixels per output map cell (1 for DepthPose, 8 for RTPose).
         model_name: registry name, for reporting.
         weights: where the weights came from, for reporting.
         trained: False when the weights are a random initialisation.
-        device: "auto", "cpu", "cuda" or "cuda:N" (see :func:`resolve_device`).
-        precision: "fp32", "fp16" or "bf16" (autocast for the network; the decoder always runs in float32).
-        flip_test: also run the mirrored frame and merge the maps (the reference evaluation does).
+        flip_test: also run the mirrored frame and merge the maps (the reference evaluation does); the frame
+            and its mirror run as one batch of 2.
         decoder_mode: "fast" (default) or "reference" (the published numbers' exact semantics).
         decoder_params: decoder thresholds; None = the reference values.
         notice: what the user must be told about these weights (reported in ``info``).
+
+    Attributes:
+        decode_counts: frames decoded since construction, and those where the decoder's ``max_peaks`` cap bound
+            (garbage maps: see :class:`~depthpose_core.decode.DecodeCounts`).
     """
 
     def __init__(
         self,
-        model: nn.Module,
+        network: Network,
         preprocessing: Preprocessing,
         *,
+        output_stride: int,
         model_name: str,
         weights: str,
         trained: bool,
-        device: str | torch.device = "auto",
-        precision: str = "fp32",
         flip_test: bool = True,
         decoder_mode: str = "fast",
         decoder_params: DecoderParams | None = None,
         notice: str | None = None,
     ) -> None:
-        check_precision(precision)
         if decoder_mode not in MODES:
             raise DepthPoseError(f"decoder mode {decoder_mode!r} is not one of {list(MODES)}")
-        stride = getattr(model, "output_stride", None)
-        if not isinstance(stride, int):
-            raise DepthPoseError(f"model {model_name!r} has no output_stride: not a pose network")
-        self.output_stride = stride
-        self.device = resolve_device(device)
+        self.network = network
+        self.output_stride = output_stride
+        self.device = network.device
+        self.precision = network.precision
         self.preprocessing = preprocessing
-        self.precision = precision
         self.flip_test = flip_test
         self.decoder_mode = decoder_mode
         self.decoder_params = decoder_params or DecoderParams()
-        self.model = model.to(self.device).eval()
-        self.info = ModelInfo(model_name, weights, trained, str(self.device), precision, notice)
-        logger.info(
-            "pose estimator: model %s (%s) on %s%s, %s, flip test %s",
-            model_name, weights, self.device,
-            f" ({torch.cuda.get_device_name(self.device)})" if self.device.type == "cuda" else "",
-            precision, "on" if flip_test else "off",
-        )  # fmt: skip
+        self.decode_counts = DecodeCounts()
+        self.info = ModelInfo(model_name, weights, trained, str(self.device), network.precision, network.backend,
+                              network.detail, notice)  # fmt: skip
+        logger.info("pose estimator: model %s (%s), backend %s on %s (%s, %s), flip test %s", model_name, weights,
+                    network.backend, self.device, network.precision, network.detail,
+                    "on" if flip_test else "off")  # fmt: skip
+
+    @property
+    def model(self) -> nn.Module:
+        """The PyTorch module (torch backend only).
+
+        Raises:
+            DepthPoseError: the network runs in another backend.
+        """
+        if self.network.module is None:
+            raise DepthPoseError(f"the network runs in the {self.network.backend} backend: no PyTorch module")
+        return self.network.module
 
     # -- construction ----------------------------------------------------------------------------------------
 
     @classmethod
-    def from_resolved(cls, resolved: ResolvedModel, **settings: Any) -> PoseEstimator:
-        """Build the network of a resolved model; ``settings`` are this class's keyword arguments."""
-        return cls(resolved.build(), resolved.preprocessing, model_name=resolved.model_name,
+    def from_resolved(cls, resolved: ResolvedModel, *, device: str | torch.device = "auto", precision: str = "auto",
+                      backend: str = "auto", **settings: Any) -> PoseEstimator:  # fmt: skip
+        """Build the network of a resolved model in ``backend`` (:data:`~depthpose_core.backends.BACKENDS`) on
+        ``device`` ("auto", "cpu", "cuda" or "cuda:N", see :func:`~depthpose_core.runtime.resolve_device`) in
+        ``precision`` ("auto", "fp32", "fp16" or "bf16"; the decoder always runs in float32); ``settings`` are
+        this class's other keyword arguments.
+
+        Raises:
+            DepthPoseError: a bad device, precision or backend, or a backend that is not installed.
+            CheckpointError: the network cannot be built or loaded.
+        """
+        dev = resolve_device(device)
+        check_precision(precision, allow_auto=True)
+        module = None if resolved.exported is not None else resolved.build()
+        stride = resolved.exported_stride if module is None else getattr(module, "output_stride", None)
+        if not isinstance(stride, int):
+            raise DepthPoseError(f"model {resolved.model_name!r} has no output_stride: not a pose network")
+        network = open_backend(backend, dev, precision, module=module, exported=resolved.exported,
+                               input_size=resolved.preprocessing.model_size)  # fmt: skip
+        return cls(network, resolved.preprocessing, output_stride=stride, model_name=resolved.model_name,
                    weights=resolved.weights, trained=resolved.trained, notice=resolved.notice,
                    **settings)  # fmt: skip
 
@@ -159,8 +188,8 @@ class PoseEstimator:
         info, pre = self.info, self.preprocessing
         w, h = pre.lowres_size
         return (f"model {info.name}, weights: {info.weights}\n"
-                f"device {info.device}, precision {info.precision}, flip test {'on' if self.flip_test else 'off'}, "
-                f"decoder {self.decoder_mode}\n"
+                f"backend {info.backend} ({info.backend_detail}) on {info.device}, precision {info.precision}, "
+                f"flip test {'on' if self.flip_test else 'off'}, decoder {self.decoder_mode}\n"
                 f"input reduced to {w}x{h} at ingress; depth {pre.near_mm:.0f}-{pre.far_mm:.0f} mm -> [0, 1]"
                 )  # fmt: skip
 
@@ -178,7 +207,6 @@ class PoseEstimator:
 
     # -- inference -------------------------------------------------------------------------------------------
 
-    @torch.inference_mode()
     def maps(self, lowres: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Run the network (and the flip test) on low-resolution images.
 
@@ -197,13 +225,9 @@ class PoseEstimator:
                 )
         batch = np.stack([to_model_input(img, self.preprocessing) for img in lowres])[:, None]
         x = torch.from_numpy(batch)
-        if self.device.type == "cuda":
-            x = x.pin_memory().to(self.device, non_blocking=True)
         if self.flip_test:
             x = torch.cat([x, mirror(x)])
-        with autocast(self.device, self.precision):
-            paf, heat = self.model(x)
-        paf, heat = paf.float(), heat.float()
+        paf, heat = self.network(x)
         if self.flip_test:
             n = len(lowres)
             paf, heat = merge_flipped(paf[:n], heat[:n], paf[n:], heat[n:])
@@ -233,12 +257,14 @@ class PoseEstimator:
         """Decode a batch of maps (from :meth:`maps`) into skeletons in the requested pixel frames.
 
         The maps are decoded into ``preprocessing.decode_frame`` (the reference 640x480 sensor frame) and the
-        keypoints rescaled to each ``frame_sizes[i]`` (None = keep the decode frame).
+        keypoints rescaled to each ``frame_sizes[i]`` (None = keep the decode frame). Frames where the decoder's
+        ``max_peaks`` cap bound are counted in :attr:`decode_counts`.
         """
         decode_frame = self.preprocessing.decode_frame
         out: list[list[Skeleton]] = []
         for i in range(len(paf)):
-            people = decode(paf[i], heat[i], decode_frame, mode=self.decoder_mode, params=self.decoder_params)
+            people = decode(paf[i], heat[i], decode_frame, mode=self.decoder_mode, params=self.decoder_params,
+                            counts=self.decode_counts)  # fmt: skip
             target = decode_frame if frame_sizes is None else (int(frame_sizes[i][0]), int(frame_sizes[i][1]))
             out.append([p.rescaled(target) for p in people] if target != decode_frame else people)
         return out

@@ -1,5 +1,5 @@
 """Where and how the network runs: device selection and mixed precision. The one home of these rules, for the
-estimator, the trainer and the pseudo-labelling detectors."""
+estimator, the trainer, the runtime backends and the pseudo-labelling detectors."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import torch
 
 from depthpose_core.errors import DepthPoseError
 
-__all__ = ["PRECISIONS", "autocast", "check_precision", "resolve_device"]
+__all__ = ["PRECISIONS", "PRECISION_CHOICES", "autocast", "check_precision", "cpu_has_bf16", "resolve_device"]
 
 #: Autocast dtypes by precision name ("fp32" runs without autocast).
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+#: What a user may ask for: a precision, or ``auto`` (the backend's fastest well-behaved one: bf16 on CPUs with
+#: native bf16 for the torch and OpenVINO backends, fp16 on CUDA, else fp32).
+PRECISION_CHOICES = ("auto", *PRECISIONS)
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -45,15 +48,24 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
-def check_precision(precision: str) -> str:
-    """``precision`` if it is one of :data:`PRECISIONS`.
+def check_precision(precision: str, *, allow_auto: bool = False) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS` (or ``auto`` when ``allow_auto``).
 
     Raises:
         DepthPoseError: an unknown name.
     """
-    if precision not in PRECISIONS:
-        raise DepthPoseError(f"precision {precision!r} is not one of {sorted(PRECISIONS)}")
+    names = PRECISION_CHOICES if allow_auto else tuple(PRECISIONS)
+    if precision not in names:
+        raise DepthPoseError(f"precision {precision!r} is not one of {list(names)}")
     return precision
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), so bf16 autocast is faster, not slower."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[object]:

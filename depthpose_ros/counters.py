@@ -22,6 +22,7 @@ class Count(str, Enum):
     MARKERS_SKIPPED = "markers_skipped"
     OPTIONAL_OUTPUT_ERRORS = "optional_output_errors"
     DIAGNOSTICS_ERRORS = "diagnostics_errors"
+    DECODER_CAPPED = "decoder_capped"
 
 
 #: The ``/diagnostics`` key of every counter's total since start.
@@ -37,6 +38,7 @@ DIAGNOSTIC_KEYS: dict[Count, str] = {
     Count.MARKERS_SKIPPED: "frames without markers (no camera_info)",
     Count.OPTIONAL_OUTPUT_ERRORS: "debug output errors",
     Count.DIAGNOSTICS_ERRORS: "diagnostics errors",
+    Count.DECODER_CAPPED: "frames with the decoder's peak cap hit",
 }
 #: The ``/diagnostics`` key of the count of bad images of one cause, e.g. ``bad input: encoding``.
 BAD_CAUSE_KEY = "bad input: {cause}"

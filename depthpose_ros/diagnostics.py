@@ -74,6 +74,8 @@ def status(
         warnings.append("debug image or markers failed")
     if delta[Count.DIAGNOSTICS_ERRORS]:
         warnings.append("publishing /diagnostics failed")
+    if delta[Count.DECODER_CAPPED]:
+        warnings.append(f"the decoder's peak cap bound on {delta[Count.DECODER_CAPPED]} frame(s): garbage maps")
     if seconds_since_input is None:
         warnings.append(f"no image received on {input_topic} yet")
     elif seconds_since_input > NO_INPUT_WARN_S:

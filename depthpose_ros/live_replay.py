@@ -50,12 +50,14 @@ _BASELINE_WAIT_S = 1.5
 
 class NodeCounters:
     """The counters of the depthpose nodes reading the played topics, from their ``/diagnostics`` (status value
-    ``input topic``): the latest per topic, and the time it arrived."""
+    ``input topic``): the latest per topic, the time it arrived, and what runs the network there (``backend``,
+    ``precision``)."""
 
     def __init__(self, topics: Sequence[str]) -> None:
         self.topics = set(topics)
         self.latest: dict[str, dict[Count, int]] = {}
         self.arrived: dict[str, float] = {}
+        self.runtime: dict[str, str] = {}
 
     def on_diagnostics(self, msg: DiagnosticArray) -> None:
         for status in msg.status:
@@ -64,6 +66,7 @@ class NodeCounters:
             if topic in self.topics and all(values.get(DIAGNOSTIC_KEYS[c], "").isdigit() for c in REPLAY_COUNTS):
                 self.latest[topic] = {c: int(values[DIAGNOSTIC_KEYS[c]]) for c in REPLAY_COUNTS}
                 self.arrived[topic] = time.monotonic()
+                self.runtime[topic] = f"{values.get('backend', '?')}, {values.get('precision', '?')}"
 
     def since(self, baseline: dict[str, dict[Count, int]]) -> dict[Count, int]:
         """The counters summed over the topics, minus ``baseline`` (an earlier :attr:`latest`)."""
@@ -77,7 +80,8 @@ class LiveReport:
     ``received`` counts every skeleton array that arrived, ``unmatched`` those answering no frame sent (another
     publisher's frame, or a second answer to one); ``node`` holds the node's counters
     (:data:`~depthpose_ros.counters.REPLAY_COUNTS`) over the replay, empty when diagnostics of a node reading
-    some played topic (``missing_diagnostics``) never arrived.
+    some played topic (``missing_diagnostics``) never arrived; ``runtime`` is each topic's node's backend and
+    precision, as its diagnostics say.
     """
 
     topics: list[str] = field(default_factory=list)
@@ -86,6 +90,7 @@ class LiveReport:
     unmatched: int = 0
     node: dict[Count, int] = field(default_factory=dict)
     missing_diagnostics: list[str] = field(default_factory=list)
+    runtime: dict[str, str] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
     results: dict[str, list[dict]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -118,6 +123,8 @@ class LiveReport:
             f"end-to-end latency (answer here - publication, matched by header stamp): p50 {p50:.1f} ms, "
             f"p95 {p95:.1f} ms",
         ]  # fmt: skip
+        for topic, runtime in sorted(self.runtime.items()):
+            lines.append(f"node reading {topic}: backend {runtime}")
         if self.missing_diagnostics:
             lines.append(f"no /diagnostics from a depthpose node reading {self.missing_diagnostics}: its counters "
                          "are unknown")  # fmt: skip
@@ -262,6 +269,7 @@ def live_replay(
             take_arrivals()
             report.node = counters.since(baseline) if len(counters.latest) == len(report.topics) else {}
             report.missing_diagnostics = sorted(set(report.topics) - set(counters.latest))
+            report.runtime = dict(counters.runtime)
         finally:
             report.seconds = time.monotonic() - start
     return report

@@ -95,7 +95,8 @@ class DepthPoseNode(Node):
         self._estimator = PoseEstimator.from_request(request, self._runtime.inference)  # privacy limit included
         info, pre = self._estimator.info, self._estimator.preprocessing
         self.get_logger().info(
-            f"model {info.name} ({info.weights}) on {info.device}, {info.precision}; input reduced to "
+            f"model {info.name} ({info.weights}), backend {info.backend} on {info.device}, {info.precision} "
+            f"({info.backend_detail}); input reduced to "
             f"{pre.lowres_size[0]}x{pre.lowres_size[1]} at ingress, depth {pre.near_mm:.0f}-{pre.far_mm:.0f} mm"
         )
         if info.notice:
@@ -282,8 +283,14 @@ class DepthPoseNode(Node):
 
     def _process(self, frame: _Frame, runtime: RuntimeSettings) -> None:
         t0 = time.monotonic()
+        capped = self._estimator.decode_counts.capped_frames
         people = self._estimator.estimate_lowres([frame.lowres], [frame.size])[0]
         inference_ms = (time.monotonic() - t0) * 1e3
+        if self._estimator.decode_counts.capped_frames > capped:
+            n = self._stats.count(Count.DECODER_CAPPED)
+            cap = self._estimator.decoder_params.max_peaks
+            self._log_throttled("decoder_capped", logging.WARNING, f"the decoder kept only the {cap} highest peaks "
+                                f"of some joint (garbage maps: check the model and input) [{n} frames]")  # fmt: skip
         stamp = stamp_ns(frame.header)
         # Tracks age in image time; images without a stamp fall back to the time they arrived.
         ids = self._tracker.update(people, stamp * 1e-9 if stamp else frame.received)
@@ -336,6 +343,7 @@ class DepthPoseNode(Node):
             "weights": info.weights,
             "trained": str(info.trained).lower(),
             "device": info.device,
+            "backend": f"{info.backend} ({info.backend_detail})",
             "precision": info.precision,
             "input size": f"{pre.lowres_size[0]}x{pre.lowres_size[1]}",
             "flip test": str(self._estimator.flip_test).lower(),

@@ -15,12 +15,13 @@ from typing import Any
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.node import Node
 
+from depthpose_core.backends import BACKENDS
 from depthpose_core.config import RuntimeConfig
 from depthpose_core.decode import DECODER_SETTINGS, MODES, DecoderParams
 from depthpose_core.errors import ConfigError
 from depthpose_core.messages import MAX_PIXELS
 from depthpose_core.preprocess import PRIVACY_MAX_SIZE
-from depthpose_core.runtime import PRECISIONS
+from depthpose_core.runtime import PRECISION_CHOICES
 from depthpose_core.tracking import TrackerParams
 from depthpose_core.weights import ModelRequest
 
@@ -62,7 +63,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("model", "", "Checkpoint file: a project checkpoint (carries its input size and depth mapping) or "
               "the authors' plain state dict (then set model_name and input_width/height). Empty: the shipped "
               "demo weights (trained on synthetic data only). 'untrained': random weights, for pipeline checks "
-              "only (skeletons are meaningless).", read_only=True),
+              "only (skeletons are meaningless). A .onnx / OpenVINO .xml file from `depthpose export` runs in "
+              "backend onnxruntime or openvino with the preprocessing it carries.", read_only=True),
     ParamSpec("model_name", "", "Architecture of a plain state dict, e.g. depthpose. Empty: from the checkpoint "
               "(depthpose for the untrained network).", read_only=True),
     ParamSpec("input_width", 0, "Low-resolution width in pixels the frame is reduced to at ingress, for a plain "
@@ -78,8 +80,12 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("device", "auto", "Where the network runs: auto (first CUDA GPU if usable, else the CPU; the "
               "choice is logged), cpu, cuda or cuda:N. cuda without a usable GPU is an error at start-up, "
               "never a silent CPU fall-back.", read_only=True),
-    ParamSpec("precision", "fp32", "Network arithmetic: fp32, or fp16/bf16 autocast (mixed precision, for "
-              "GPUs). The decoder always runs in float32.", read_only=True, choices=tuple(PRECISIONS)),
+    ParamSpec("backend", "auto", "What runs the network: auto (OpenVINO on a CPU when installed, else PyTorch; "
+              "on a GPU ONNX Runtime's TensorRT/CUDA provider when installed, else PyTorch; logged and in "
+              "/diagnostics), torch, onnxruntime or openvino.", read_only=True, choices=BACKENDS),
+    ParamSpec("precision", "auto", "Network arithmetic: auto (bf16 on CPUs with native bf16, fp16 on CUDA, else "
+              "fp32), fp32, fp16 or bf16. The decoder always runs in float32.", read_only=True,
+              choices=PRECISION_CHOICES),
     ParamSpec("flip_test", True, "Also run the horizontally mirrored frame and average the maps (the reference "
               "evaluation does; doubles the network cost)."),
     *(ParamSpec(f"decoder.{name}", "fast" if name == "mode" else getattr(_DECODER, name), doc.description,
@@ -164,7 +170,8 @@ def runtime_settings(values: Mapping[str, Any]) -> RuntimeSettings:
         )  # fmt: skip
     except ValueError as err:
         raise ValueError(f"invalid parameter value: {err}") from None
-    inference = RuntimeConfig(device=str(values["device"]), precision=str(values["precision"]),
+    inference = RuntimeConfig(device=str(values["device"]), backend=str(values["backend"]),
+                              precision=str(values["precision"]),
                               flip_test=bool(values["flip_test"]), decoder_mode=str(values["decoder.mode"]),
                               decoder=decoder)  # fmt: skip
     return RuntimeSettings(

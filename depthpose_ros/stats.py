@@ -36,6 +36,8 @@ class StatsSnapshot:
         markers_skipped: frames without markers because no calibrated camera_info had arrived.
         optional_output_errors: frames whose debug image or markers failed (their skeletons were published).
         diagnostics_errors: ``/diagnostics`` publications that failed.
+        decoder_capped: processed frames where some joint had more peaks than ``decoder.max_peaks`` and only the
+            highest were kept (garbage maps: a broken model or an input far from its training).
         lost: images a publisher sent that never reached the node (gaps in its sequence numbers: replaced in the
             depth-limited subscription queue, or lost in transport); not part of ``received``.
         inference_ms: (p50, p95) network + decoding time, ms; NaN before the first frame.
@@ -55,6 +57,7 @@ class StatsSnapshot:
     markers_skipped: int
     optional_output_errors: int
     diagnostics_errors: int
+    decoder_capped: int
     inference_ms: tuple[float, float]
     in_node_ms: tuple[float, float]
     end_to_end_ms: tuple[float, float]

@@ -16,3 +16,8 @@ def shoulders_person(offset: float = 0.0) -> Skeleton:
     keypoints[5] = (110.0 + offset, 52.0)  # left shoulder
     scores = np.where(np.isnan(keypoints[:, 0]), 0.0, 0.8)
     return Skeleton(keypoints, scores, 4.2, (640, 480))
+
+
+#: Run-time settings of tests that are not about backends: today's eager PyTorch path in float32 on the CPU,
+#: so results compare exactly and no backend compiles a graph per estimator.
+EAGER = {"device": "cpu", "backend": "torch", "precision": "fp32"}

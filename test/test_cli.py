@@ -11,7 +11,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 import pytest
+import torch
 
+from depthpose_core.backends import select_backend
 from depthpose_core.cli import main
 from depthpose_core.demo_scene import make_demo_frame
 
@@ -23,7 +25,9 @@ def test_demo_console_script_runs_the_main_job(tmp_path: pathlib.Path) -> None:
                           capture_output=True, text=True, timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    assert "SYNTHETIC data only" in out and "device cpu" in out and "synthetic operating-room sequence" in out
+    assert "SYNTHETIC data only" in out and "synthetic operating-room sequence" in out
+    chosen = select_backend("auto", torch.device("cpu"))  # the banner names what auto chose
+    assert f"backend {chosen} (" in out and "on cpu, precision" in out
     assert out.count("frame ") >= 8 and "MVOR PCK@0.2" in out
     row = next(line for line in out.splitlines() if line.startswith("depthpose "))
     assert float(row.split()[-1]) > 20.0  # shipped weights: 45.3 measured (untrained: 0)

@@ -37,6 +37,8 @@ def test_partial_file_keeps_other_defaults(tmp_path: pathlib.Path) -> None:
         ("flip_test: 3\n", "flip_test must be bool"),
         ("- a\n- b\n", "mapping"),
         ("device: [\n", "not valid YAML"),
+        ("backend: tensorrt\n", "backend must be one of"),
+        ("precision: int8\n", "precision must be one of"),
     ],
 )
 def test_bad_files_name_the_problem(tmp_path: pathlib.Path, text: str, match: str) -> None:
@@ -50,11 +52,13 @@ def test_bad_files_name_the_problem(tmp_path: pathlib.Path, text: str, match: st
 
 def test_command_line_flags_override_the_file(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("device: cpu\nprecision: bf16\ndecoder:\n  mode: reference\n")
+    path.write_text("device: cpu\nbackend: openvino\nprecision: bf16\ndecoder:\n  mode: reference\n")
+    assert load_runtime_config(path).backend == "openvino"
     args = build_parser().parse_args(["infer", "x.png", "--untrained", "--config", str(path), "--decoder", "fast",
-                                      "--no-flip"])  # fmt: skip
+                                      "--no-flip", "--backend", "torch"])  # fmt: skip
     cfg = _runtime(args)
-    assert (cfg.device, cfg.precision, cfg.decoder_mode, cfg.flip_test) == ("cpu", "bf16", "fast", False)
+    assert (cfg.device, cfg.backend, cfg.precision, cfg.decoder_mode, cfg.flip_test) == ("cpu", "torch", "bf16",
+                                                                                       "fast", False)  # fmt: skip
     assert _runtime(build_parser().parse_args(["infer", "x.png", "--untrained"])) == RuntimeConfig()
 
 

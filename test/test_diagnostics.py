@@ -95,6 +95,7 @@ def test_levels_count_only_the_period() -> None:
         (Count.MARKERS_SKIPPED, 1, "no calibrated camera_info"),
         (Count.OPTIONAL_OUTPUT_ERRORS, 1, "debug image or markers failed"),
         (Count.DIAGNOSTICS_ERRORS, 1, "publishing /diagnostics failed"),
+        (Count.DECODER_CAPPED, 3, "the decoder's peak cap bound on 3 frame(s)"),
     ],
 )
 def test_warnings_name_their_reason(counter: Count, n: int, reason: str) -> None:

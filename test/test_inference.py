@@ -8,7 +8,9 @@ import pathlib
 import numpy as np
 import pytest
 import torch
+from samples import EAGER
 
+from depthpose_core.backends.torch_backend import TorchNetwork
 from depthpose_core.checkpoint import save_checkpoint
 from depthpose_core.demo_scene import make_demo_frame
 from depthpose_core.errors import CheckpointError, DepthPoseError, InputError
@@ -24,7 +26,7 @@ TINY = Preprocessing(lowres_size=(16, 12), model_size=(16, 12))
 
 @pytest.fixture(scope="module")
 def tiny() -> PoseEstimator:
-    return PoseEstimator.untrained(preprocessing=TINY, device="cpu", seed=1)
+    return PoseEstimator.untrained(preprocessing=TINY, **EAGER, seed=1)
 
 
 def _depth(seed: int = 0, size: tuple[int, int] = (640, 480)) -> np.ndarray:
@@ -35,7 +37,7 @@ def _depth(seed: int = 0, size: tuple[int, int] = (640, 480)) -> np.ndarray:
 def test_estimator_reports_what_runs(tiny: PoseEstimator) -> None:
     assert tiny.info.device == "cpu" and not tiny.info.trained and "untrained" in tiny.info.weights
     with pytest.raises(DepthPoseError, match="precision"):
-        PoseEstimator.untrained(preprocessing=TINY, device="cpu", precision="int4")
+        PoseEstimator.untrained(preprocessing=TINY, **{**EAGER, "precision": "int4"})
 
 
 def test_network_sees_only_the_low_resolution(tiny: PoseEstimator) -> None:
@@ -55,7 +57,8 @@ def test_sr_head_is_never_executed_at_inference() -> None:
         raise AssertionError("the SR reconstruction head ran at inference")
 
     model.sr_head.register_forward_pre_hook(refuse)
-    est = PoseEstimator(model, TINY, model_name="depthpose", weights="test", trained=False, device="cpu")
+    network = TorchNetwork(model, torch.device("cpu"), "fp32")
+    est = PoseEstimator(network, TINY, output_stride=1, model_name="depthpose", weights="test", trained=False)
     assert isinstance(est.estimate(_depth()), list)
 
 
@@ -122,7 +125,7 @@ def test_estimate_batch_runs_every_camera_in_one_forward_pass(tiny: PoseEstimato
 
 def test_keypoints_of_a_low_resolution_frame_are_in_its_own_pixels() -> None:
     # A frame already at the low resolution is only normalised; skeletons come back in its 64x48 pixels.
-    est = PoseEstimator.untrained(device="cpu", flip_test=False)
+    est = PoseEstimator.untrained(**EAGER, flip_test=False)
     _, truth = make_demo_frame(seed=3, num_people=1)
     paf, heat = render_maps(truth, (64, 48), (640, 480))
     est.maps = lambda lowres: (paf[None], heat[None])  # the network's place: maps of a known person
@@ -134,21 +137,21 @@ def test_keypoints_of_a_low_resolution_frame_are_in_its_own_pixels() -> None:
 
 def test_project_checkpoint_round_trip(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
     path = save_checkpoint(tmp_path / "m.pth", tiny.model.state_dict(), model_name="depthpose", preprocessing=TINY)
-    loaded = PoseEstimator.from_checkpoint(path, device="cpu")
+    loaded = PoseEstimator.from_checkpoint(path, **EAGER)
     assert loaded.preprocessing == TINY and loaded.info.trained
     img = tiny.to_lowres(_depth(6))
     np.testing.assert_allclose(loaded.maps([img])[1], tiny.maps([img])[1], atol=1e-6)
     with pytest.raises(CheckpointError, match="holds model 'depthpose'"):
-        PoseEstimator.from_checkpoint(path, model_name="rtpose_1ch", device="cpu")
+        PoseEstimator.from_checkpoint(path, model_name="rtpose_1ch", **EAGER)
 
 
 def test_bad_decoder_mode_is_refused_before_any_work() -> None:
     with pytest.raises(DepthPoseError, match="decoder mode 'slow'"):
-        PoseEstimator.untrained(preprocessing=TINY, device="cpu", decoder_mode="slow")
+        PoseEstimator.untrained(preprocessing=TINY, **EAGER, decoder_mode="slow")
 
 
 def test_keypoints_come_in_the_pixel_frame_of_the_given_frame() -> None:
-    est = PoseEstimator.untrained(device="cpu")  # 64x48 -> decoded in 640x480
+    est = PoseEstimator.untrained(**EAGER)  # 64x48 -> decoded in 640x480
     _, truth = make_demo_frame(seed=0, num_people=1)
     paf, heat = render_maps(truth, (64, 48), (640, 480))
     [[native]] = est.decode_maps(paf[None], heat[None])
@@ -167,6 +170,6 @@ def test_bad_input_names_the_problem(tiny: PoseEstimator) -> None:
 
 
 def test_bf16_autocast_runs_on_cpu() -> None:
-    est = PoseEstimator.untrained(preprocessing=TINY, device="cpu", precision="bf16", seed=1)
+    est = PoseEstimator.untrained(preprocessing=TINY, **{**EAGER, "precision": "bf16"}, seed=1)
     paf, heat = est.maps([est.to_lowres(_depth(8))])
     assert paf.dtype == np.float32 and np.isfinite(paf).all() and np.isfinite(heat).all()

@@ -13,6 +13,7 @@ import pytest
 from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import Reader, Writer
 from rosbags.typesys import Stores, get_typestore
+from samples import EAGER
 
 from depthpose_core.bags import SKELETON_ARRAY, typestore
 from depthpose_core.cli import main
@@ -31,13 +32,13 @@ def tiny_model(checkpoint_file: Callable[..., Path]) -> Path:
 
 
 def _estimator(path: Path) -> PoseEstimator:
-    return PoseEstimator.from_checkpoint(path, device="cpu", flip_test=False)
+    return PoseEstimator.from_checkpoint(path, **EAGER, flip_test=False)
 
 
 @pytest.fixture(scope="module")
 def finder() -> PoseEstimator:
     """The shipped demo weights: they find the synthetic clinicians, so result-to-truth mappings are exercised."""
-    return PoseEstimator.from_request("", RuntimeConfig(device="cpu", flip_test=False))
+    return PoseEstimator.from_request("", RuntimeConfig(**EAGER, flip_test=False))
 
 
 @pytest.fixture(scope="module", params=["sqlite3", "mcap"])
@@ -145,7 +146,7 @@ def test_a_stopped_run_leaves_a_valid_bag_and_says_what_it_holds(
 
 
 def test_models_beyond_the_privacy_limit_are_refused(synth_bag: Path, tmp_path: Path) -> None:
-    est = PoseEstimator.untrained("depthpose", Preprocessing((320, 240), (320, 240)), device="cpu")
+    est = PoseEstimator.untrained("depthpose", Preprocessing((320, 240), (320, 240)), **EAGER)
     with pytest.raises(DepthPoseError, match="320x240 pixels.*at most 160x120"):
         replay_bag(synth_bag / "bags/seq000", tmp_path / "out", est, debug_image=True, progress=False)
     assert not (tmp_path / "out").exists()

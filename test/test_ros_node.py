@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from depthpose_ros.msg import Skeleton2D, Skeleton2DArray
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Log, Parameter, ParameterType, ParameterValue
@@ -20,6 +21,7 @@ from ros_support import TINY_PARAMS, depth_image, make_node, ros_context, spin_u
 from sensor_msgs.msg import Image
 
 import depthpose_ros.node as node_module
+from depthpose_core.backends import available_backends, select_backend
 from depthpose_core.demo_scene import make_demo_frame
 from depthpose_core.messages import stamp_ns
 from depthpose_core.targets import render_maps
@@ -77,6 +79,8 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
             h.close()
 
 
+# Tests that put known maps in the network's place run the torch backend: no graph is compiled for a network
+# that never runs (the full-size DepthPose at 64x48).
 def _known_maps(h: Harness, truth: np.ndarray, gain: float = 1.0) -> None:
     """Put maps rendered from known skeletons in the network's place, so that the skeletons the node publishes
     are known exactly (no trained weights exist yet)."""
@@ -86,7 +90,7 @@ def _known_maps(h: Harness, truth: np.ndarray, gain: float = 1.0) -> None:
     est.maps = lambda lowres: (paf[None], heat[None])
 
 
-@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48}], indirect=True)
+@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48, "backend": "torch"}], indirect=True)
 def test_keypoints_are_in_the_pixel_frame_of_each_input_image(harness: Harness) -> None:
     depth, truth = make_demo_frame(seed=2, num_people=2)
     _known_maps(harness, truth)
@@ -109,7 +113,8 @@ def test_keypoints_are_in_the_pixel_frame_of_each_input_image(harness: Harness) 
     assert ids[0] == [1, 2]  # the tracker's ids (the frame size changes in between, so tracks restart)
 
 
-@pytest.mark.parametrize("harness", [{"publish_debug_image": True}], indirect=True)
+@pytest.mark.parametrize("harness", [{"publish_debug_image": True, "backend": b} for b in available_backends()],
+                         indirect=True, ids=available_backends())  # fmt: skip
 def test_nothing_beyond_the_low_resolution_leaves_the_ingress(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,8 +127,14 @@ def test_nothing_beyond_the_low_resolution_leaves_the_ingress(
         return view
 
     monkeypatch.setattr(node_module, "image_to_depth", recording)
-    # The inference model has no SR reconstruction head at all: the super-resolved image cannot be formed.
-    assert harness.node._estimator.model.sr_head is None
+    # The inference network has no SR reconstruction head at all: the super-resolved image cannot be formed (for
+    # the exported graphs of the other backends, test_backends.py proves no tensor of that shape exists).
+    network = harness.node._estimator.network
+    if network.backend == "torch":
+        assert harness.node._estimator.model.sr_head is None
+    else:
+        outputs = network(torch.zeros(1, 1, 12, 16))
+        assert [tuple(o.shape) for o in outputs] == [(1, 38, 12, 16), (1, 19, 12, 16)]
     depth, _ = make_demo_frame(seed=0)
     harness.send(depth_image(depth, stamp_ns=5))
     assert spin_until(harness.executor, lambda: len(harness.debug) == 1, 10)
@@ -150,7 +161,7 @@ def _set(h: Harness, name: str, value: Any) -> Any:
     return future.result().results[0]
 
 
-@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48}], indirect=True)
+@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48, "backend": "torch"}], indirect=True)
 def test_threshold_changes_apply_on_the_next_frame_and_fixed_parameters_are_refused(harness: Harness) -> None:
     depth, truth = make_demo_frame(seed=4, num_people=1)
     _known_maps(harness, truth, gain=0.4)  # heatmap peaks of about 0.4
@@ -227,6 +238,23 @@ def test_images_replaced_in_the_subscription_queue_are_counted_as_lost(harness: 
     assert [stamp_ns(a.header) for a in harness.arrays] == [1, 14]
 
 
+@pytest.mark.parametrize("harness", [{"decoder.max_peaks": 4}], indirect=True)  # 16x12 maps: fewer cells than 64
+def test_garbage_maps_are_decoded_in_bounded_time_and_counted(harness: Harness) -> None:
+    rng = np.random.default_rng(0)
+    paf = rng.uniform(-1, 1, (1, 38, 12, 16)).astype(np.float32)
+    heat = rng.uniform(0, 1, (1, 19, 12, 16)).astype(np.float32)
+    harness.node._estimator.maps = lambda lowres: (paf, heat)
+    depth = make_demo_frame(seed=0)[0]
+    for i in range(2):
+        harness.send(depth_image(depth, stamp_ns=i + 1))
+    assert harness.node.stats().decoder_capped == 2 and harness.node.stats().processed == 2
+    harness.diagnostics.clear()
+    assert spin_until(harness.executor, lambda: len(harness.diagnostics) >= 1, 5)
+    status = harness.diagnostics[-1].status[0]
+    assert {kv.key: kv.value for kv in status.values}["frames with the decoder's peak cap hit"] == "2"
+    assert "peak cap bound on 2 frame(s)" in status.message
+
+
 def test_diagnostics_report_rates_latencies_and_health(harness: Harness) -> None:
     depth = make_demo_frame(seed=0)[0]
     start = time.time_ns()
@@ -238,6 +266,7 @@ def test_diagnostics_report_rates_latencies_and_health(harness: Harness) -> None
     values = {kv.key: kv.value for kv in status.values}
     assert status.name == "/depthpose" and status.hardware_id == "cpu"
     assert values["device"] == "cpu" and values["model"] == "depthpose" and values["trained"] == "false"
+    assert values["backend"].startswith(select_backend("auto", torch.device("cpu")) + " (")  # what auto chose
     assert values["input size"] == "16x12" and values["frames processed"] == "3"
     assert values["frames dropped"] == "0" and values["bad input"] == "0"
     for key in ("inference p50 (ms)", "inference p95 (ms)", "end-to-end latency p50 (ms)", "in-node latency p95 (ms)"):
@@ -247,7 +276,7 @@ def test_diagnostics_report_rates_latencies_and_health(harness: Harness) -> None
     assert status.level == b"\x01" and "untrained" in status.message  # WARN: random weights
 
 
-@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48}], indirect=True)
+@pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48, "backend": "torch"}], indirect=True)
 def test_person_ids_are_stable_while_people_move_and_new_people_get_new_ids(harness: Harness) -> None:
     depth, truth = make_demo_frame(seed=5, num_people=3)
     est = harness.node._estimator
@@ -295,8 +324,8 @@ def test_max_rate_limits_processing_and_the_rest_is_dropped(harness: Harness) ->
     assert stamps == sorted(set(stamps)) and stamps[-1] == 40  # the newest frame is the one processed last
 
 
-@pytest.mark.parametrize("harness", [{"publish_markers": True, "input_width": 64, "input_height": 48}],
-                         indirect=True)  # fmt: skip
+@pytest.mark.parametrize("harness", [{"publish_markers": True, "input_width": 64, "input_height": 48,
+                                      "backend": "torch"}], indirect=True)  # fmt: skip
 def test_markers_need_camera_info_and_survive_a_bad_one(harness: Harness) -> None:
     from sensor_msgs.msg import CameraInfo
     from visualization_msgs.msg import MarkerArray

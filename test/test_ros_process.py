@@ -187,9 +187,13 @@ def test_incompatible_qos_is_reported(context: object, tmp_path: Path) -> None:
         ({"qos.depth": 0}, "qos.depth"),
         ({"depth_near_mm": 4000.0, "depth_far_mm": 3000.0}, "near_mm < far_mm"),
         ({"input_width": 320, "input_height": 240}, "input_width"),
+        ({"backend": "tensorrt"}, "backend"),
+        ({"model": "{tmp}/corrupt.onnx"}, "corrupt.onnx is not a readable ONNX file"),
     ],
 )
 def test_start_up_errors_are_clear_and_exit_non_zero(tmp_path: Path, params: dict, message: str) -> None:
+    (tmp_path / "corrupt.onnx").write_bytes(b"\x08\x07 not a protobuf" * 64)
+    params = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in params.items()}
     node = NodeProcess(tmp_path, {**TINY_PARAMS, **params})
     code = node.proc.wait(timeout=60)
     node.stop()

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import cv2
 import pytest
+import torch
 from ros_support import TINY_PARAMS, NodeProcess
 from rosbags.rosbag2 import Reader
 
+from depthpose_core.backends import select_backend
 from depthpose_core.bags import SKELETON_ARRAY, typestore
 from depthpose_core.messages import stamp_ns
 from depthpose_core.synth import WorldParams
@@ -111,6 +113,8 @@ def test_live_demo_runs_the_node_with_the_shipped_weights(tmp_path: Path, mvor_d
     assert "trained on SYNTHETIC data only" in text
     assert "frames published 8, skeleton arrays received 8" in text and "still pending 0" in text, text
     assert "MVOR PCK@0.2 of the node's answers" in text and "\nall " in text
+    chosen = select_backend("auto", torch.device("cpu"))  # the node's auto choice, from its /diagnostics
+    assert f"node reading /cam1/depth/image_raw: backend {chosen} (" in text, text
     assert cv2.imread(str(out / "demo_sheet.png")).shape == (2 * 192, 4 * 256, 3)  # 8 low-res frames, 4x enlarged
     with Reader(out / "answers") as reader:  # the node's outputs only: skeleton arrays, no image
         assert {c.msgtype for c in reader.connections} == {SKELETON_ARRAY}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from samples import EAGER
 
 from depthpose_core.checkpoint import load_checkpoint
 from depthpose_core.cli import main
@@ -118,7 +119,7 @@ def test_training_learns_on_a_small_synthetic_set(tiny_set: Path) -> None:
     assert [int(r["iteration"]) for r in rows][-1] == 320
     assert any(r["val_pck_average"] != "nan" for r in rows)
     assert list((tiny_set / "run" / "tensorboard").iterdir())
-    est = PoseEstimator.from_checkpoint(tiny_set / "run" / "model_best.pth", device="cpu")
+    est = PoseEstimator.from_checkpoint(tiny_set / "run" / "model_best.pth", **EAGER)
     assert est.info.trained and est.preprocessing.lowres_size == (32, 24)
 
 

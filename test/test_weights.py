@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import torch
+from samples import EAGER
 
 from depthpose_core.checkpoint import load_checkpoint, save_checkpoint
 from depthpose_core.errors import CheckpointError, DepthPoseError
@@ -30,7 +31,7 @@ TINY = Preprocessing(lowres_size=(16, 12), model_size=(16, 12))
 
 @pytest.fixture(scope="module")
 def tiny() -> PoseEstimator:
-    return PoseEstimator.untrained(preprocessing=TINY, device="cpu", seed=1)
+    return PoseEstimator.untrained(preprocessing=TINY, **EAGER, seed=1)
 
 
 def _depth(seed: int = 0) -> np.ndarray:
@@ -72,8 +73,8 @@ def test_untrained_takes_its_options_and_says_so() -> None:
 def test_project_checkpoint_preprocessing_cannot_be_overridden(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
     path = save_checkpoint(tmp_path / "m.pth", tiny.model.state_dict(), model_name="depthpose", preprocessing=TINY)
     with pytest.raises(CheckpointError, match="cannot be overridden"):
-        PoseEstimator.from_checkpoint(path, preprocessing=TINY.with_updates(far_mm=4000.0), device="cpu")
-    same = PoseEstimator.from_checkpoint(path, preprocessing=TINY, device="cpu")  # restating it is fine
+        PoseEstimator.from_checkpoint(path, preprocessing=TINY.with_updates(far_mm=4000.0), **EAGER)
+    same = PoseEstimator.from_checkpoint(path, preprocessing=TINY, **EAGER)  # restating it is fine
     assert same.preprocessing == TINY
     # The same rule for the options of a request (node parameters, command-line flags).
     with pytest.raises(CheckpointError, match="cannot be overridden"):
@@ -91,15 +92,15 @@ def test_unknown_keypoint_format_is_refused(tiny: PoseEstimator, tmp_path: pathl
     )
     ckpt.keypoint_format = "coco17"
     with pytest.raises(CheckpointError, match="keypoint format 'coco17'"):
-        PoseEstimator.from_checkpoint(ckpt, device="cpu")
+        PoseEstimator.from_checkpoint(ckpt, **EAGER)
 
 
 def test_plain_state_dict_needs_explicit_options(tiny: PoseEstimator, tmp_path: pathlib.Path) -> None:
     path = tmp_path / "plain.pth"
     torch.save(tiny.model.state_dict(), path)
     with pytest.raises(CheckpointError, match="plain state dict"):
-        PoseEstimator.from_checkpoint(path, device="cpu")
-    loaded = PoseEstimator.from_checkpoint(path, model_name="depthpose", preprocessing=TINY, device="cpu")
+        PoseEstimator.from_checkpoint(path, **EAGER)
+    loaded = PoseEstimator.from_checkpoint(path, model_name="depthpose", preprocessing=TINY, **EAGER)
     img = tiny.to_lowres(_depth(7))
     np.testing.assert_allclose(loaded.maps([img])[0], tiny.maps([img])[0], atol=1e-6)
     # Through a request: the architecture and the low resolution are both needed; the error names the options.
@@ -115,7 +116,7 @@ def test_weights_of_another_architecture_are_refused(tmp_path: pathlib.Path) -> 
     path = tmp_path / "rtpose.pth"
     torch.save(build_model("rtpose_1ch").state_dict(), path)
     with pytest.raises(CheckpointError, match="rtpose.pth"):
-        PoseEstimator.from_checkpoint(path, model_name="depthpose", preprocessing=TINY, device="cpu")
+        PoseEstimator.from_checkpoint(path, model_name="depthpose", preprocessing=TINY, **EAGER)
 
 
 def test_privacy_limit_applies_to_every_deployed_entry_point(checkpoint_file: Callable[..., pathlib.Path]) -> None:

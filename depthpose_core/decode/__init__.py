@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from depthpose_core.decode.decoder import MODES, decode
+from depthpose_core.decode.decoder import MODES, DecodeCounts, decode
 from depthpose_core.decode.params import DECODER_SETTINGS, DecoderParams, SettingDoc
 
-__all__ = ["DECODER_SETTINGS", "MODES", "DecoderParams", "SettingDoc", "decode"]
+__all__ = ["DECODER_SETTINGS", "MODES", "DecodeCounts", "DecoderParams", "SettingDoc", "decode"]

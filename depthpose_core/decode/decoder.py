@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from depthpose_core.decode.fast import decode_fast
@@ -10,11 +12,27 @@ from depthpose_core.decode.reference import decode_reference
 from depthpose_core.keypoints import NUM_HEATMAPS, NUM_PAFS
 from depthpose_core.skeleton import Skeleton
 
-__all__ = ["MODES", "decode"]
+__all__ = ["MODES", "DecodeCounts", "decode"]
 
 #: Decoder modes: ``"reference"`` reproduces the published decoder (full-frame bicubic maps, border artefact
 #: included); ``"fast"`` (the default) decodes from the network's maps directly, without the artefact.
 MODES: tuple[str, ...] = ("fast", "reference")
+
+
+@dataclass
+class DecodeCounts:
+    """What :func:`decode` counts across calls when given one (an estimator keeps one for its lifetime).
+
+    Attributes:
+        frames: maps decoded.
+        capped_frames: of them, frames where some joint had more peak candidates than ``max_peaks``: only the
+            highest were kept (garbage maps: an untrained or broken model, or an input far from training).
+        capped_joints: joint maps capped, summed over frames.
+    """
+
+    frames: int = 0
+    capped_frames: int = 0
+    capped_joints: int = 0
 
 
 def _check_maps(name: str, maps: object, channels: int) -> np.ndarray:
@@ -54,6 +72,7 @@ def decode(
     *,
     mode: str = "fast",
     params: DecoderParams | None = None,
+    counts: DecodeCounts | None = None,
 ) -> list[Skeleton]:
     """Decode the network's (flip-merged) output maps into people.
 
@@ -64,6 +83,7 @@ def decode(
             integer stride on both axes (640x480 = stride 10 for 64x48 maps, 8 for 80x60).
         mode: ``"fast"`` (default) or ``"reference"``, see :data:`MODES`.
         params: decoder thresholds; ``None`` = the reference values.
+        counts: updated with this frame (and whether the ``max_peaks`` cap bound), when given.
 
     Returns:
         The detected people: keypoints in continuous pixel coordinates of ``frame_size`` (peak pixel + 0.5),
@@ -83,6 +103,9 @@ def decode(
     if paf.shape[1:] != heat.shape[1:]:
         raise ValueError(f"paf maps {paf.shape[1:]} and heat maps {heat.shape[1:]} differ in size (h, w)")
     frame = _check_frame(frame_size, (heat.shape[2], heat.shape[1]))
-    if mode == "reference":
-        return decode_reference(paf, heat, frame, params)
-    return decode_fast(paf, heat, frame, params)
+    people, capped = (decode_reference if mode == "reference" else decode_fast)(paf, heat, frame, params)
+    if counts is not None:
+        counts.frames += 1
+        counts.capped_frames += capped > 0
+        counts.capped_joints += capped
+    return people

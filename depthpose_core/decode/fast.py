@@ -18,13 +18,13 @@ __all__ = ["decode_fast"]
 
 def decode_fast(
     paf: np.ndarray, heat: np.ndarray, frame_size: tuple[int, int], params: DecoderParams
-) -> list[Skeleton]:
+) -> tuple[list[Skeleton], int]:
     """Decode validated ``(38, h, w)`` PAFs and ``(19, h, w)`` heatmaps without upsampling them.
 
     Peaks come from :func:`~depthpose_core.decode.peaks.lowres_peaks` (integer frame pixels, no border
     artefact); PAF values are the bicubic model evaluated at the limb sample pixels
     (:class:`~depthpose_core.decode.bicubic.PixelSampler`); limb scoring, matching and assembly are the
-    reference's.
+    reference's. Also returns the number of joints whose peak candidates hit ``max_peaks``.
     """
     stride = frame_size[0] // heat.shape[2]
     sampler = PixelSampler(paf, stride)
@@ -33,6 +33,6 @@ def decode_fast(
         values = sampler(2 * limb, px, py, count=2)
         return values[..., 0], values[..., 1]
 
-    peaks = lowres_peaks(heat[:NUM_JOINTS], stride, params.peak_threshold, params.max_peaks)
+    peaks, capped = lowres_peaks(heat[:NUM_JOINTS], stride, params.peak_threshold, params.max_peaks)
     connections = connect_limbs(peaks, sample_paf, frame_size[1], params)
-    return assemble_people(connections, peaks, frame_size, params)
+    return assemble_people(connections, peaks, frame_size, params), capped

@@ -35,21 +35,24 @@ DECODER_SETTINGS: dict[str, SettingDoc] = {
     "min_parts": SettingDoc("A person needs at least this many joints (1 or more).", 1, 18),
     "min_mean_score": SettingDoc("A person needs (sum of its joint and limb scores) / (number of joints) of at "
                                  "least this.", 0.0, 10.0),
-    "max_peaks": SettingDoc("Fast mode only: at most this many peak candidates per joint are refined (bounds the "
-                            "cost on garbage maps).", 1, 1000),
+    "max_peaks": SettingDoc("At most this many peaks per joint, the highest (fast mode: candidates refined; "
+                            "reference mode: peaks kept). Bounds the cost on garbage maps (each limb type then "
+                            "scores at most max_peaks^2 candidate limbs); frames where it binds are counted.", 1,
+                            1000),
 }  # fmt: skip
 
 
 @dataclass(frozen=True)
 class DecoderParams:
-    """Thresholds of the PAF decoder; both modes use all of them but ``max_peaks`` (fast mode only). Each field
-    is described in :data:`DECODER_SETTINGS`.
+    """Thresholds of the PAF decoder; both modes use all of them. Each field is described in
+    :data:`DECODER_SETTINGS`.
 
     How the modes apply them: fast mode screens the low-resolution maps with ``peak_threshold / K`` (K = the
     bicubic model's largest gain), so the screen never drops a bump that would exceed ``peak_threshold`` after
     upsampling, and refines at most ``max_peaks`` of the highest cells per joint (real scenes stay far below it;
-    it bounds time and memory on flat or garbage maps). Reference mode keeps every peak, as the reference does,
-    so its cost grows quadratically with the peaks per joint. ``min_inlier_fraction`` 0.8 with 10 samples means
+    it bounds time and memory on flat or garbage maps). Reference mode keeps every peak, as the reference does, up
+    to the highest ``max_peaks`` (the reference's cost grows with the product of the peaks of a limb's two joints
+    and did not finish on noise maps). ``min_inlier_fraction`` 0.8 with 10 samples means
     at least 9 inliers.
     """
 

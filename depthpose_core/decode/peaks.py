@@ -8,7 +8,7 @@ import numpy as np
 
 from depthpose_core.decode.bicubic import max_gain, window_weights
 
-__all__ = ["Peaks", "frame_peaks", "lowres_peaks"]
+__all__ = ["Peaks", "cap_peaks", "frame_peaks", "lowres_peaks"]
 
 # 5x5 refinement window of the reference search, row-major.
 _REFINE_DY, _REFINE_DX = (g.ravel() for g in np.mgrid[-2:3, -2:3])
@@ -90,12 +90,34 @@ def frame_peaks(heat_up: np.ndarray, num_joints: int, threshold: float) -> Peaks
     return Peaks.from_sorted(joint, x + _REFINE_DX[best], y + _REFINE_DY[best], score, num_joints)
 
 
-def _nominate(heat: np.ndarray, threshold: float, max_per_joint: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _highest_per_joint(joint: np.ndarray, value: np.ndarray, max_per_joint: int) -> tuple[np.ndarray, int]:
+    """Indices (ascending) of at most ``max_per_joint`` entries per joint, the highest ``value`` first (the first
+    in the given order on a tie), and the number of joints that had more; ``joint`` is sorted."""
+    counts = np.bincount(joint)
+    capped = int((counts > max_per_joint).sum())
+    if not capped:
+        return np.arange(len(joint)), 0
+    by_value = np.lexsort((-value, joint))  # per joint, highest first (stable)
+    rank = np.arange(len(joint)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.sort(by_value[rank < max_per_joint]), capped
+
+
+def cap_peaks(peaks: Peaks, max_per_joint: int) -> tuple[Peaks, int]:
+    """At most ``max_per_joint`` peaks per joint, the highest (ties: the earlier id), in their order; and the
+    number of joints that had more (0: ``peaks`` unchanged)."""
+    kept, capped = _highest_per_joint(peaks.joint, peaks.score, max_per_joint)
+    if not capped:
+        return peaks, 0
+    num_joints = len(peaks.starts) - 1
+    return Peaks.from_sorted(peaks.joint[kept], peaks.x[kept], peaks.y[kept], peaks.score[kept], num_joints), capped
+
+
+def _nominate(heat: np.ndarray, threshold: float, max_per_joint: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Cells of ``(J, h, w)`` maps whose value is ``> threshold`` and ``>=`` each in-map 4-neighbour; at most
     ``max_per_joint`` per joint (the highest; the first in row-major order on a tie).
 
     Returns:
-        ``(joint, row, column)`` int64 arrays, in (joint, row-major) order.
+        ``(joint, row, column)`` int64 arrays, in (joint, row-major) order, and the number of joints capped.
     """
     _, h, w = heat.shape
     flat = heat.reshape(-1)
@@ -107,13 +129,8 @@ def _nominate(heat: np.ndarray, threshold: float, max_per_joint: int) -> tuple[n
     ok = ((cx == 0) | (value >= flat[idx - 1])) & ((cx == w - 1) | (value >= flat[np.minimum(idx + 1, last)]))
     ok &= ((cy == 0) | (value >= flat[idx - w])) & ((cy == h - 1) | (value >= flat[np.minimum(idx + w, last)]))
     joint, cy, cx, value = joint[ok], cy[ok], cx[ok], value[ok]
-    counts = np.bincount(joint)
-    if len(counts) and counts.max() > max_per_joint:
-        by_value = np.lexsort((-value, joint))  # per joint, highest first (stable)
-        rank = np.arange(len(joint)) - np.repeat(np.cumsum(counts) - counts, counts)
-        kept = np.sort(by_value[rank < max_per_joint])
-        joint, cy, cx = joint[kept], cy[kept], cx[kept]
-    return joint, cy, cx
+    kept, capped = _highest_per_joint(joint, value, max_per_joint)
+    return joint[kept], cy[kept], cx[kept], capped
 
 
 def _separable(matrix: np.ndarray, patch: np.ndarray) -> np.ndarray:
@@ -167,7 +184,7 @@ def _merge_nearby(joint: np.ndarray, x: np.ndarray, y: np.ndarray, score: np.nda
     return keep
 
 
-def lowres_peaks(heat: np.ndarray, stride: int, threshold: float, max_per_joint: int) -> Peaks:
+def lowres_peaks(heat: np.ndarray, stride: int, threshold: float, max_per_joint: int) -> tuple[Peaks, int]:
     """The fast peak search: nominate on the low-resolution maps, refine on the bicubic model near each nominee.
 
     1. A cell is nominated if it is ``>=`` its in-map 4-neighbours and ``> threshold / max_gain(stride)``: the
@@ -192,11 +209,11 @@ def lowres_peaks(heat: np.ndarray, stride: int, threshold: float, max_per_joint:
         max_per_joint: nominee cap per joint.
 
     Returns:
-        The peaks, sorted by joint then row-major.
+        The peaks, sorted by joint then row-major, and the number of joints whose nominees were capped.
     """
     num_joints, h, w = heat.shape
     height, width = h * stride, w * stride
-    joint, cy, cx = _nominate(heat, threshold / max_gain(stride), max_per_joint)
+    joint, cy, cx, capped = _nominate(heat, threshold / max_gain(stride), max_per_joint)
 
     offsets, taps, matrix = window_weights(stride)
     rows = np.minimum(np.maximum(cy[:, None] + taps, 0), h - 1)
@@ -233,4 +250,4 @@ def lowres_peaks(heat: np.ndarray, stride: int, threshold: float, max_per_joint:
     order = np.argsort((joint * height + ry) * width + rx, kind="stable")
     joint, rx, ry, value = joint[order], rx[order], ry[order], value[order]
     first = _merge_nearby(joint, rx, ry, value, height)
-    return Peaks.from_sorted(joint[first], rx[first], ry[first], value[first], num_joints)
+    return Peaks.from_sorted(joint[first], rx[first], ry[first], value[first], num_joints), capped

@@ -27,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from depthpose_core.backends.torch_backend import TorchNetwork
 from depthpose_core.checkpoint import load_checkpoint, save_checkpoint
 from depthpose_core.data import PoseDataset, TargetConfig, load_mvor_records, load_records
 from depthpose_core.decode import DecoderParams
@@ -285,9 +286,11 @@ class Trainer:
     def estimator(self) -> PoseEstimator:
         """The model being trained as an estimator (shares its weights; the SR head is not run)."""
         c = self.config
-        return PoseEstimator(self.model, self.preprocessing, model_name=c.model.name, weights=f"{c.out_dir} "
-                             f"@ {self.iteration}", trained=True, device=str(self.device), flip_test=c.flip_test,
-                             decoder_mode=c.decoder_mode, decoder_params=DecoderParams())  # fmt: skip
+        network = TorchNetwork(self.model, self.device, "fp32", tune_cpu=False)  # fp32: validation is exact
+        return PoseEstimator(network, self.preprocessing, output_stride=int(getattr(self.model, "output_stride", 1)),
+                             model_name=c.model.name, weights=f"{c.out_dir} @ {self.iteration}", trained=True,
+                             flip_test=c.flip_test, decoder_mode=c.decoder_mode,
+                             decoder_params=DecoderParams())  # fmt: skip
 
     def validate(self) -> PCKResult | None:
         """MVOR PCK on the validation set (rank 0; None without a validation set)."""

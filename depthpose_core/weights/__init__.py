@@ -14,6 +14,7 @@ from depthpose_core.weights.resolve import (
     ModelRequest,
     ResolvedModel,
     resolve_checkpoint,
+    resolve_export,
     resolve_model,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "ResolvedModel",
     "ShippedWeights",
     "resolve_checkpoint",
+    "resolve_export",
     "resolve_model",
     "shipped_weights",
 ]

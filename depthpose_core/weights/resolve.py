@@ -5,9 +5,10 @@ written once.
 
 A ``model`` value is ``""`` (the default shipped weights), the name of a shipped entry
 (:data:`~depthpose_core.weights.registry.SHIPPED`), ``"untrained"`` (a seeded random initialisation, for
-pipeline checks) or a checkpoint file: a project checkpoint, which records its architecture and preprocessing
-(they cannot be overridden), or the authors' plain state dict, which needs the architecture and low resolution
-named explicitly.
+pipeline checks), a checkpoint file (a project checkpoint, which records its architecture and preprocessing:
+they cannot be overridden; or the authors' plain state dict, which needs the architecture and low resolution
+named explicitly), or a file from ``depthpose export`` (``.onnx`` or OpenVINO ``.xml``, which records the same
+metadata as a project checkpoint and runs in the onnxruntime or openvino backend).
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ from depthpose_core.models import build_model, load_weights
 from depthpose_core.preprocess import Preprocessing, check_privacy
 from depthpose_core.weights.registry import DEFAULT_WEIGHTS, SHIPPED
 
-__all__ = ["UNTRAINED", "UNTRAINED_NOTICE", "ModelRequest", "ResolvedModel", "resolve_checkpoint", "resolve_model"]
+__all__ = [
+    "UNTRAINED",
+    "UNTRAINED_NOTICE",
+    "ModelRequest",
+    "ResolvedModel",
+    "resolve_checkpoint",
+    "resolve_export",
+    "resolve_model",
+]
 
 #: The ``model`` value of a randomly initialised network.
 UNTRAINED = "untrained"
@@ -79,6 +88,8 @@ class ResolvedModel:
         state_dict: the weights; None for the untrained network (built with ``seed``).
         weights: where the weights come from (a path, or "random initialisation (untrained)"), for reports.
         notice: what to tell the user before running (shipped demo weights, untrained network), or None.
+        exported: an exported ``.onnx`` / ``.xml`` file holding the network (no ``state_dict`` then), or None.
+        exported_trained, exported_stride: whether the exported file's weights are trained; its output stride.
     """
 
     model_name: str
@@ -88,19 +99,25 @@ class ResolvedModel:
     state_dict: Mapping[str, Tensor] | None = None
     notice: str | None = None
     seed: int = 0
+    exported: str | None = None
+    exported_trained: bool = True
+    exported_stride: int = 1
 
     @property
     def trained(self) -> bool:
         """False for a random initialisation."""
-        return self.state_dict is not None
+        return self.exported_trained if self.exported is not None else self.state_dict is not None
 
     def build(self) -> nn.Module:
         """The network with its weights loaded strictly (or seeded random ones), on the CPU.
 
         Raises:
-            CheckpointError: the architecture cannot be built with the recorded arguments, or the weights do
-                not fit it (missing, unexpected or mis-shaped keys).
+            CheckpointError: the architecture cannot be built with the recorded arguments, the weights do
+                not fit it (missing, unexpected or mis-shaped keys), or the model is an exported file.
         """
+        if self.exported is not None:
+            raise CheckpointError(f"{self.exported} is an exported network: it runs in the onnxruntime or openvino "
+                                  "backend; PyTorch needs the project checkpoint it was exported from")  # fmt: skip
         try:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(self.seed)
@@ -169,6 +186,8 @@ def resolve_model(request: ModelRequest | str = "", *, privacy: bool = True) -> 
         else:
             entry = SHIPPED.get(request.model or DEFAULT_WEIGHTS)
             path = entry.path if entry is not None else request.model
+            if entry is None and os.path.splitext(path)[1] in (".onnx", ".xml"):
+                return _checked(resolve_export(path, model_name=request.model_name, options=options), privacy)
             ckpt = load_checkpoint(path)
             if ckpt.is_plain:
                 pre = Preprocessing().with_updates(**options) if request.lowres_size else None
@@ -178,6 +197,31 @@ def resolve_model(request: ModelRequest | str = "", *, privacy: bool = True) -> 
                                           notice=entry.notice if entry is not None else None)  # fmt: skip
     except ValueError as err:  # Preprocessing's own checks (near < far, sizes)
         raise DepthPoseError(f"invalid preprocessing options {options}: {err}") from None
+    return _checked(resolved, privacy)
+
+
+def resolve_export(path: str | os.PathLike[str], *, model_name: str | None = None,
+                   options: Mapping[str, Any] | None = None) -> ResolvedModel:  # fmt: skip
+    """An exported file (``depthpose export``), with a project checkpoint's rules: its recorded model and
+    preprocessing cannot be overridden.
+
+    Raises:
+        CheckpointError: a missing, corrupt or foreign file; a different ``model_name``; preprocessing options.
+    """
+    from depthpose_core.backends.export import read_export_info
+
+    info = read_export_info(path)
+    if model_name and model_name != info.model_name:
+        raise CheckpointError(f"exported model {path} holds model {info.model_name!r}, not {model_name!r}")
+    if options and info.preprocessing.with_updates(**options) != info.preprocessing:
+        raise CheckpointError(f"exported model {path} records the preprocessing its weights were trained with "
+                              f"({info.preprocessing}); it cannot be overridden")  # fmt: skip
+    return ResolvedModel(info.model_name, info.preprocessing, str(path), model_kwargs=info.model_kwargs,
+                         notice=info.notice, exported=str(path), exported_trained=info.trained,
+                         exported_stride=info.output_stride)  # fmt: skip
+
+
+def _checked(resolved: ResolvedModel, privacy: bool) -> ResolvedModel:
     if privacy:
         check_privacy(resolved.preprocessing, f"model {resolved.weights}")
     return resolved
