@@ -5,10 +5,11 @@ Usage (from the repository root)::
 
     python bench/bench_backends.py [--repeats 30] [--full-repeats 4] [--skip-full] [--skip-node]
 
-1. Network only: the shipped demo weights (DepthPose 64x48, width 0.125) and the full-size DepthPose at 64x48
-   and 80x60 (random weights: the cost does not depend on them), batch 1 (no flip test) and batch 2 (the flip
-   test's frame and mirror), p50 / p95 ms and the ratio of p50 to the baseline's. Inputs are real frames of the
-   synthetic demo world reduced to the model input (random tensors are slower in fp32: denormals).
+1. Network only: the shipped demo weights (DepthPose 64x48, width 0.125), DepthPose-Lite at 64x48 and 80x60 and the
+   full-size DepthPose at 64x48 and 80x60 (random weights: the cost does not depend on them), batch 1 (no flip test)
+   and batch 2 (the flip test's frame and mirror), p50 / p95 ms and the ratio of p50 to the baseline's. Inputs are
+   real frames of the synthetic demo world reduced to the model input (random tensors are slower in fp32:
+   denormals).
 2. End to end on the demo weights: ``PoseEstimator.estimate`` (ingress from 640x480, network with the flip test,
    fast decoder), p50 / p95 ms, frames/s, ratio.
 3. Through the node process (console script, ``config/depthpose.yaml``, demo weights, flip test): backend torch
@@ -100,7 +101,9 @@ def timed_baseline(net: Network, x: torch.Tensor, repeats: int) -> tuple[float, 
 def network_table(repeats: int, full_repeats: int, skip_full: bool) -> None:
     demo = resolve_model("")
     cases: list[tuple[str, Callable[[], torch.nn.Module], tuple[int, int], int]] = [
-        ("demo w0.125 64x48", demo.build, (64, 48), repeats)
+        ("demo w0.125 64x48", demo.build, (64, 48), repeats),
+        ("lite 64x48", lambda: build_model("depthpose_lite").eval(), (64, 48), repeats),
+        ("lite 80x60", lambda: build_model("depthpose_lite").eval(), (80, 60), repeats),
     ]
     if not skip_full:
         cases += [("full-size 64x48", lambda: build_model("depthpose").eval(), (64, 48), full_repeats),

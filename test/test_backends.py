@@ -2,11 +2,11 @@
 never in an exported graph, clear errors for corrupt, foreign or missing parts, and the flip test as one batch.
 
 Tolerances. fp32: maps within 1e-4 of eager PyTorch fp32 (measured here: at most 1e-6) and the same skeletons
-(keypoints within 1e-3 px) on frames of the synthetic demo world, for the shipped weights. The full-size network
-is compared on maps only: it is randomly initialised here (no trained full-size weights ship), and decoding its
-noise maps says nothing about the backend. bf16 changes maps by about 1e-2, which moves peaks across the decoder's
-thresholds, so it is held to a score instead: MVOR PCK@0.2 within 3 points of fp32 on 24 frames of the held-out
-synthetic test set's world (seed 999, the model card's), which the weights never saw.
+(keypoints within 1e-3 px) on frames of the synthetic demo world, for the shipped weights. The full-size network and
+DepthPose-Lite are compared on maps only: they are randomly initialised here (no trained weights of them ship), and
+decoding their noise maps says nothing about the backend. bf16 changes maps by about 1e-2, which moves peaks across
+the decoder's thresholds, so it is held to a score instead: MVOR PCK@0.2 within 3 points of fp32 on 24 frames of the
+held-out synthetic test set's world (seed 999, the model card's), which the weights never saw.
 """
 
 from __future__ import annotations
@@ -73,11 +73,12 @@ def test_fp32_maps_and_skeletons_match_eager_pytorch(eager: PoseEstimator, backe
     assert _same_skeletons([est.estimate(f) for f in FRAMES], reference)
 
 
-@pytest.fixture(scope="module")
-def full_size() -> tuple[torch.nn.Module, bytes]:
-    """The full-size DepthPose (64x48 input, randomly initialised) and its ONNX graph."""
+@pytest.fixture(scope="module", params=["depthpose", "depthpose_lite"])
+def full_size(request: pytest.FixtureRequest) -> tuple[torch.nn.Module, bytes]:
+    """A full-width network (the full-size DepthPose, DepthPose-Lite; 64x48 input, randomly initialised) and its
+    ONNX graph."""
     torch.manual_seed(0)
-    module = build_model("depthpose").eval()
+    module = build_model(request.param, with_sr_head=True).eval()
     return module, onnx_bytes(module, (64, 48))
 
 
@@ -96,7 +97,8 @@ def test_full_size_network_matches_eager_pytorch_on_real_frames(
 
 def test_exported_graph_never_holds_the_super_resolved_image(full_size: tuple[torch.nn.Module, bytes]) -> None:
     """The graph's only outputs are the low-resolution maps; no tensor anywhere in it has the shape of an
-    image at the SR output size (1 channel, 8x the input: 512x384), the one the training-only head forms."""
+    image at the SR output size (1 channel, 8x the input: 512x384), the one the training-only head forms (the
+    networks here are built with the head: export must leave it out)."""
     graph = onnx.shape_inference.infer_shapes(onnx.load_from_string(full_size[1]))
     dims = lambda v: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim]  # noqa: E731
     assert {o.name: dims(o) for o in graph.graph.output} == {"paf": ["batch", 38, 48, 64],

@@ -25,13 +25,15 @@ from depthpose_core.models import (
 from depthpose_core.models._blocks import SR_STAGES, BranchConfig, SRBlock, SRStageConfig
 
 # Small inputs (W, H) that keep a backward pass cheap, and the stage count of each model.
-SMALL_INPUT = {"depthpose": (8, 6), "rtpose_1ch": (32, 24), "sr": (8, 6), "sr_rtpose": (4, 3)}
-NUM_STAGES = {"depthpose": 4, "rtpose_1ch": 6, "sr": 0, "sr_rtpose": 6}
+SMALL_INPUT = {"depthpose": (8, 6), "depthpose_lite": (8, 6), "rtpose_1ch": (32, 24), "sr": (8, 6), "sr_rtpose": (4, 3)}
+NUM_STAGES = {"depthpose": 4, "depthpose_lite": 2, "rtpose_1ch": 6, "sr": 0, "sr_rtpose": 6}
 # Exact counts, measured once and checked against the spec's rounded figures in the tests below.
-NUM_PARAMS = {"depthpose": 39_003_204, "rtpose_1ch": 52_310_294, "sr": 1_772_225, "sr_rtpose": 54_082_519}
+NUM_PARAMS = {"depthpose": 39_003_204, "depthpose_lite": 336_224, "rtpose_1ch": 52_310_294, "sr": 1_772_225,
+              "sr_rtpose": 54_082_519}  # fmt: skip
 SR_HEAD_PARAMS = 577
 DEPTHPOSE_MACS = {(64, 48): 213_041_872_896, (80, 60): 332_877_926_400}
 RTPOSE_MACS_640x480 = 308_003_020_800
+LITE_MACS = {(64, 48): 1_557_829_632, (80, 60): 2_434_108_800}
 
 # Build every variant once per module; tests that change weights build their own.
 _cache: dict[tuple[str, bool], nn.Module] = {}
@@ -51,7 +53,7 @@ def _batch(name: str, batch: int = 2) -> Tensor:
 
 
 def test_registered_names() -> None:
-    assert list_models() == ["depthpose", "rtpose_1ch", "sr", "sr_rtpose"]
+    assert list_models() == ["depthpose", "depthpose_lite", "rtpose_1ch", "sr", "sr_rtpose"]
     assert set(SMALL_INPUT) == set(list_models())
 
 
@@ -108,7 +110,8 @@ def test_stages_differ_from_each_other() -> None:
         assert not torch.equal(paf_a, paf_b)
 
 
-@pytest.mark.parametrize(("name", "with_sr_head"), [(n, False) for n in list_models()] + [("depthpose", True)])
+@pytest.mark.parametrize(("name", "with_sr_head"),
+                         [(n, False) for n in list_models()] + [(n, True) for n in ("depthpose", "depthpose_lite")])
 def test_gradient_reaches_every_parameter(name: str, with_sr_head: bool) -> None:
     torch.manual_seed(0)
     model = build_model(name, with_sr_head=with_sr_head or None).train()
@@ -124,15 +127,16 @@ def test_gradient_reaches_every_parameter(name: str, with_sr_head: bool) -> None
         assert param.grad.abs().sum() > 0, pname
 
 
-def test_forward_never_runs_the_sr_head() -> None:
-    model = _model("depthpose", with_sr_head=True).eval()
+@pytest.mark.parametrize("name", ["depthpose", "depthpose_lite"])
+def test_forward_never_runs_the_sr_head(name: str) -> None:
+    model = _model(name, with_sr_head=True).eval()
     calls: list[tuple[int, ...]] = []
     handle = model.sr_head.register_forward_hook(lambda _m, _i, out: calls.append(tuple(out.shape)))
     try:
         with torch.inference_mode():
-            paf, _ = model(_batch("depthpose"))
+            paf, _ = model(_batch(name))
             assert calls == []
-            train = model.forward_train(_batch("depthpose"))
+            train = model.forward_train(_batch(name))
     finally:
         handle.remove()
     assert calls == [(2, 1, 48, 64)]
@@ -211,6 +215,24 @@ def test_depthpose_macs(size: tuple[int, int]) -> None:
     assert count_macs(_model("depthpose", with_sr_head=True), size) == DEPTHPOSE_MACS[size]
 
 
+@pytest.mark.parametrize("size", sorted(LITE_MACS))
+def test_lite_costs_a_fraction_of_depthpose_and_nothing_for_its_sr_head(size: tuple[int, int]) -> None:
+    assert count_macs(_model("depthpose_lite"), size) == LITE_MACS[size]
+    assert count_macs(_model("depthpose_lite", with_sr_head=True), size) == LITE_MACS[size]
+    assert DEPTHPOSE_MACS[size] / LITE_MACS[size] > 130  # 1/137 of the paper's network at both sizes
+    assert count_parameters(_model("depthpose_lite", with_sr_head=True)) == NUM_PARAMS["depthpose_lite"] + 73
+
+
+def test_lite_options() -> None:
+    assert build_model("depthpose_lite", num_refinement=0).num_stages == 1
+    assert count_parameters(build_model("depthpose_lite", width=0.5)) < NUM_PARAMS["depthpose_lite"] / 2
+    with pytest.raises(ValueError, match="num_refinement must be 0-3"):
+        build_model("depthpose_lite", num_refinement=4)
+    with torch.inference_mode():  # the 80x60 input, too
+        paf, heat = _model("depthpose_lite").eval()(torch.rand(1, 1, 60, 80))
+    assert paf.shape == (1, 38, 60, 80) and heat.shape == (1, 19, 60, 80)
+
+
 def test_rtpose_and_sr_macs() -> None:
     assert count_macs(_model("rtpose_1ch"), (640, 480)) == RTPOSE_MACS_640x480
     head_macs = 64 * 9 * 480 * 640
@@ -237,7 +259,7 @@ def test_count_macs_formula_and_meta_run() -> None:
 
 
 def test_build_model_errors_and_none_kwargs() -> None:
-    valid = "depthpose, rtpose_1ch, sr, sr_rtpose"
+    valid = "depthpose, depthpose_lite, rtpose_1ch, sr, sr_rtpose"
     with pytest.raises(ValueError, match=rf"unknown model 'openpose'; valid models are: {valid}$"):
         build_model("openpose")
     assert build_model("rtpose_1ch", with_sr_head=None).num_stages == 6

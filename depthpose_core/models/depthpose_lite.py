@@ -1,0 +1,133 @@
+"""DepthPose-Lite: DepthPose's structure (SR feature maps feeding PAF stages) rebuilt from cheap blocks for CPUs."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from depthpose_core.keypoints import NUM_HEATMAPS, NUM_PAFS
+from depthpose_core.models._blocks import SRBlock, SRStageConfig, TrainOutput, check_depth_batch, scaled
+from depthpose_core.models._registry import register_model
+
+__all__ = ["DepthPoseLite", "depthpose_lite"]
+
+#: The lite x8 SR block: the paper's three pixel-shuffle stages with 1/4-1/8 of the channels (x2 and x4: 16
+#: channels after the shuffle, x8: 8).
+LITE_SR_STAGES: tuple[SRStageConfig, ...] = (
+    SRStageConfig((1, 32, 64)),   # x2: 16 ch, 2H x 2W
+    SRStageConfig((16, 32, 64)),  # x4: 16 ch, 4H x 4W
+    SRStageConfig((16, 16, 32)),  # x8: 8 ch, 8H x 8W
+)  # fmt: skip
+_TRUNK = 128  # channels at the input resolution, where the stages run
+_TAP = 32  # channels of the S1 and S2 taps
+_FRONT = 64  # channels of F, brought from x8 back to the input resolution
+
+
+def _separable(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    """Depthwise 3x3 (stride, dilation) + BN + ReLU, pointwise 1x1 + BN + ReLU (MobileNet's block)."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_in, 3, stride, padding=dilation, dilation=dilation, groups=c_in, bias=False),
+        nn.BatchNorm2d(c_in),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(c_in, c_out, 1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    )
+
+
+def _down(c_in: int, c_out: int, times: int) -> nn.Sequential:
+    """``times`` stride-2 separable blocks: c_in -> c_out channels at 1 / 2**times of the size."""
+    widths = [c_in] + [max(c_out // 2 ** (times - 1 - i), 8) for i in range(times)]
+    return nn.Sequential(*(_separable(a, b, stride=2) for a, b in zip(widths[:-1], widths[1:])))
+
+
+class _Branch(nn.Sequential):
+    """A stage branch: separable blocks at dilations 1, 2, 4 (a wide view at low cost), then a 1x1 output."""
+
+    def __init__(self, c_in: int, width: int, out: int) -> None:
+        super().__init__(_separable(c_in, width), _separable(width, width, dilation=2),
+                         _separable(width, width, dilation=4), nn.Conv2d(width, out, 1))  # fmt: skip
+
+
+class DepthPoseLite(SRBlock):
+    """DepthPose-Lite for low-resolution depth (64x48, 80x60): the paper's structure at 1/137 of its cost
+    (1.56 GMAC at 64x48, 336 k parameters).
+
+    A pixel-shuffle x8 SR block (:data:`LITE_SR_STAGES`, plain 3x3 convs as in the paper) gives x2, x4 and x8
+    feature maps. Stride-2 depthwise-separable blocks bring x8 back to the input resolution as F, x4 as S1 and
+    x2 as S2; their concatenation is mixed by a 1x1 conv into a shared trunk. Stage 1 has separate PAF (38) and
+    heatmap (19) branches on the trunk; each refinement stage reads the trunk with the previous stage's maps.
+    The SR reconstruction head (3x3 conv on x8 to 1 channel) exists only for training (:meth:`forward_train`);
+    :meth:`forward` never forms the super-resolved image.
+
+    Args:
+        with_sr_head: add the training-only ``sr_head``.
+        width: channel multiplier of the trunk, taps, front and branches (the SR block keeps its widths).
+        num_refinement: refinement stages after stage 1 (0-3).
+    """
+
+    output_stride: int = 1
+
+    def __init__(self, *, with_sr_head: bool = False, width: float = 1.0, num_refinement: int = 1) -> None:
+        if not 0 < width <= 4:
+            raise ValueError(f"width multiplier must be in (0, 4], got {width}")
+        if not 0 <= num_refinement <= 3:
+            raise ValueError(f"num_refinement must be 0-3, got {num_refinement}")
+        super().__init__(with_head=with_sr_head, stages=LITE_SR_STAGES)
+        x2, x4, x8 = (cfg.widths[-1] // 4 for cfg in LITE_SR_STAGES)
+        trunk, tap, front = scaled(_TRUNK, width), scaled(_TAP, width), scaled(_FRONT, width)
+        self.width = width
+        self.num_stages = 1 + num_refinement
+        self.front = _down(x8, front, 3)  # F: x8 -> input resolution
+        self.tap_x4 = _down(x4, tap, 2)  # S1
+        self.tap_x2 = _down(x2, tap, 1)  # S2
+        self.mix = nn.Sequential(nn.Conv2d(front + 2 * tap, trunk, 1, bias=False), nn.BatchNorm2d(trunk),
+                                 nn.ReLU(inplace=True), _separable(trunk, trunk))  # fmt: skip
+        maps = NUM_PAFS + NUM_HEATMAPS
+        self.paf_branches = nn.ModuleList(_Branch(trunk + (maps if t else 0), trunk, NUM_PAFS)
+                                          for t in range(self.num_stages))  # fmt: skip
+        self.heat_branches = nn.ModuleList(_Branch(trunk + (maps if t else 0), trunk, NUM_HEATMAPS)
+                                           for t in range(self.num_stages))  # fmt: skip
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        for branch in (*self.paf_branches, *self.heat_branches):
+            nn.init.normal_(branch[-1].weight, std=0.01)  # the outputs start near 0
+        with torch.no_grad():
+            for branch in self.heat_branches:
+                branch[-1].bias[NUM_HEATMAPS - 1] = 1.0  # background starts at its usual value
+        self.reset_sr_parameters()
+
+    def _run(self, x: Tensor, *, reconstruct: bool) -> TrainOutput:
+        check_depth_batch(x)
+        x2, x4, x8 = self.super_resolve(x)
+        trunk = self.mix(torch.cat((self.front(x8), self.tap_x4(x4), self.tap_x2(x2)), dim=1))
+        stages: list[tuple[Tensor, Tensor]] = []
+        for paf_branch, heat_branch in zip(self.paf_branches, self.heat_branches):
+            inp = torch.cat((trunk, *stages[-1]), dim=1) if stages else trunk
+            stages.append((paf_branch(inp), heat_branch(inp)))
+        return TrainOutput(stages, self.reconstruct(x8) if reconstruct else None)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Last-stage maps for a ``(B, 1, H, W)`` depth batch in [0, 1]: PAF ``(B, 38, H, W)`` and heatmap
+        ``(B, 19, H, W)``, one cell per input pixel.
+
+        Raises:
+            ValueError: ``x`` is not a 4-D single-channel batch.
+        """
+        return self._run(x, reconstruct=False).stages[-1]
+
+    def forward_train(self, x: Tensor) -> TrainOutput:
+        """Every stage's maps, plus the SR image ``(B, 1, 8H, 8W)`` when the model has ``sr_head``."""
+        return self._run(x, reconstruct=self.sr_head is not None)
+
+
+@register_model
+def depthpose_lite(*, with_sr_head: bool = False, width: float = 1.0, num_refinement: int = 1) -> DepthPoseLite:
+    """DepthPose-Lite: pixel-shuffle SR features (F, S1, S2) into depthwise-separable PAF stages, for CPUs."""
+    return DepthPoseLite(with_sr_head=with_sr_head, width=width, num_refinement=num_refinement)
