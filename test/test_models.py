@@ -228,9 +228,11 @@ def test_lite_options() -> None:
     assert count_parameters(build_model("depthpose_lite", width=0.5)) < NUM_PARAMS["depthpose_lite"] / 2
     with pytest.raises(ValueError, match="num_refinement must be 0-3"):
         build_model("depthpose_lite", num_refinement=4)
-    with torch.inference_mode():  # the 80x60 input, too
+    with torch.inference_mode():  # the 80x60 input, too; and narrow widths (their channel floors must agree)
         paf, heat = _model("depthpose_lite").eval()(torch.rand(1, 1, 60, 80))
+        narrow = build_model("depthpose_lite", width=0.125).eval()(torch.rand(1, 1, 48, 64))
     assert paf.shape == (1, 38, 60, 80) and heat.shape == (1, 19, 60, 80)
+    assert narrow[0].shape == (1, 38, 48, 64)
 
 
 def test_rtpose_and_sr_macs() -> None:

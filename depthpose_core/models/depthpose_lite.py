@@ -37,7 +37,7 @@ def _separable(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1) -> 
 
 def _down(c_in: int, c_out: int, times: int) -> nn.Sequential:
     """``times`` stride-2 separable blocks: c_in -> c_out channels at 1 / 2**times of the size."""
-    widths = [c_in] + [max(c_out // 2 ** (times - 1 - i), 8) for i in range(times)]
+    widths = [c_in] + [max(c_out // 2 ** (times - 1 - i), 8) for i in range(times - 1)] + [c_out]
     return nn.Sequential(*(_separable(a, b, stride=2) for a, b in zip(widths[:-1], widths[1:])))
 
 
