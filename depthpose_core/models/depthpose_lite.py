@@ -49,6 +49,13 @@ class _Branch(nn.Sequential):
                          _separable(width, width, dilation=4), nn.Conv2d(width, out, 1))  # fmt: skip
 
 
+def _output(branch: nn.Module) -> nn.Conv2d:
+    """The 1x1 output conv of a :class:`_Branch`."""
+    out = branch[-1] if isinstance(branch, _Branch) else None
+    assert isinstance(out, nn.Conv2d) and out.bias is not None
+    return out
+
+
 class DepthPoseLite(SRBlock):
     """DepthPose-Lite for low-resolution depth (64x48, 80x60): the paper's structure at 1/137 of its cost
     (1.56 GMAC at 64x48, 336 k parameters).
@@ -97,10 +104,12 @@ class DepthPoseLite(SRBlock):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
         for branch in (*self.paf_branches, *self.heat_branches):
-            nn.init.normal_(branch[-1].weight, std=0.01)  # the outputs start near 0
+            nn.init.normal_(_output(branch).weight, std=0.01)  # the outputs start near 0
         with torch.no_grad():
             for branch in self.heat_branches:
-                branch[-1].bias[NUM_HEATMAPS - 1] = 1.0  # background starts at its usual value
+                bias = _output(branch).bias
+                assert bias is not None
+                bias[NUM_HEATMAPS - 1] = 1.0  # background starts at its usual value
         self.reset_sr_parameters()
 
     def _run(self, x: Tensor, *, reconstruct: bool) -> TrainOutput:
