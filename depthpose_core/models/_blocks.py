@@ -27,6 +27,7 @@ __all__ = [
     "REFINE_BRANCH",
     "SRBlock",
     "SRFeatures",
+    "SRPoseNetwork",
     "SRStageConfig",
     "SR_STAGES",
     "TrainOutput",
@@ -202,6 +203,29 @@ class SRBlock(nn.Module):
             nn.init.orthogonal_(layer.weight, gain=relu_gain if relu else 1.0)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
+
+
+class SRPoseNetwork(SRBlock):
+    """A pose network built on the SR block (DepthPose, DepthPose-Lite): subclasses implement ``_run``, which
+    returns every stage's maps and, when ``reconstruct``, the SR image from the training-only head."""
+
+    def _run(self, x: Tensor, *, reconstruct: bool) -> TrainOutput:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Last-stage maps for a ``(B, 1, H, W)`` depth batch in [0, 1].
+
+        Returns:
+            PAF ``(B, 38, H, W)`` and heatmap ``(B, 19, H, W)``, one cell per input pixel.
+
+        Raises:
+            ValueError: ``x`` is not a 4-D single-channel batch.
+        """
+        return self._run(x, reconstruct=False).stages[-1]
+
+    def forward_train(self, x: Tensor) -> TrainOutput:
+        """Every stage's maps, plus the SR image ``(B, 1, 8H, 8W)`` when the model has ``sr_head``."""
+        return self._run(x, reconstruct=self.sr_head is not None)
 
 
 # --- VGG-19 front -----------------------------------------------------------------------------------------

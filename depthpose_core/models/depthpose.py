@@ -11,7 +11,7 @@ from depthpose_core.keypoints import NUM_HEATMAPS, NUM_PAFS
 from depthpose_core.models._blocks import (
     FRONT_CHANNELS,
     SR_STAGES,
-    SRBlock,
+    SRPoseNetwork,
     TrainOutput,
     add_stage_branches,
     check_depth_batch,
@@ -31,7 +31,7 @@ _TAP_CHANNELS = 32  # channels of the S1 and S2 taps
 _NUM_STAGES = 4
 
 
-class DepthPose(SRBlock):
+class DepthPose(SRPoseNetwork):
     """DepthPose x8 (Srivastav, Gangi, Padoy, MICCAI 2019) for low-resolution depth such as 64x48 or 80x60.
 
     The SR block upsamples the input x8 (x2, x4, x8 feature maps); the VGG-19 front brings x8 back to the
@@ -84,21 +84,6 @@ class DepthPose(SRBlock):
         s1 = F.relu(self.conv_x4_2(F.max_pool2d(s1, 2)))
         stages = run_stages(self, _NUM_STAGES, self.model0(x8), (s1, s2))
         return TrainOutput(stages, self.reconstruct(x8) if reconstruct else None)
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Last-stage maps for a ``(B, 1, H, W)`` depth batch in [0, 1].
-
-        Returns:
-            PAF ``(B, 38, H, W)`` and heatmap ``(B, 19, H, W)``, one cell per input pixel.
-
-        Raises:
-            ValueError: ``x`` is not a 4-D single-channel batch.
-        """
-        return self._run(x, reconstruct=False).stages[-1]
-
-    def forward_train(self, x: Tensor) -> TrainOutput:
-        """All four stages' maps, plus the SR image ``(B, 1, 8H, 8W)`` when the model has ``sr_head``."""
-        return self._run(x, reconstruct=self.sr_head is not None)
 
 
 @register_model

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from depthpose_core.keypoints import NUM_HEATMAPS, NUM_PAFS
-from depthpose_core.models._blocks import SRBlock, SRStageConfig, TrainOutput, check_depth_batch, scaled
+from depthpose_core.models._blocks import SRPoseNetwork, SRStageConfig, TrainOutput, check_depth_batch, scaled
 from depthpose_core.models._registry import register_model
 
 __all__ = ["DepthPoseLite", "depthpose_lite"]
@@ -56,7 +56,7 @@ def _output(branch: nn.Module) -> nn.Conv2d:
     return out
 
 
-class DepthPoseLite(SRBlock):
+class DepthPoseLite(SRPoseNetwork):
     """DepthPose-Lite for low-resolution depth (64x48, 80x60): the paper's structure at 1/137 of its cost
     (1.56 GMAC at 64x48, 336 k parameters).
 
@@ -121,19 +121,6 @@ class DepthPoseLite(SRBlock):
             inp = torch.cat((trunk, *stages[-1]), dim=1) if stages else trunk
             stages.append((paf_branch(inp), heat_branch(inp)))
         return TrainOutput(stages, self.reconstruct(x8) if reconstruct else None)
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Last-stage maps for a ``(B, 1, H, W)`` depth batch in [0, 1]: PAF ``(B, 38, H, W)`` and heatmap
-        ``(B, 19, H, W)``, one cell per input pixel.
-
-        Raises:
-            ValueError: ``x`` is not a 4-D single-channel batch.
-        """
-        return self._run(x, reconstruct=False).stages[-1]
-
-    def forward_train(self, x: Tensor) -> TrainOutput:
-        """Every stage's maps, plus the SR image ``(B, 1, 8H, 8W)`` when the model has ``sr_head``."""
-        return self._run(x, reconstruct=self.sr_head is not None)
 
 
 @register_model
