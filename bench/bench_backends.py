@@ -5,15 +5,16 @@ Usage (from the repository root)::
 
     python bench/bench_backends.py [--repeats 30] [--full-repeats 4] [--skip-full] [--skip-node]
 
-1. Network only: the shipped demo weights (DepthPose 64x48, width 0.125), DepthPose-Lite at 64x48 and 80x60 and the
+1. Network only: the earlier demo weights (DepthPose 64x48, width 0.125), DepthPose-Lite at 64x48 and 80x60 and the
    full-size DepthPose at 64x48 and 80x60 (random weights: the cost does not depend on them), batch 1 (no flip test)
    and batch 2 (the flip test's frame and mirror), p50 / p95 ms and the ratio of p50 to the baseline's. Inputs are
    real frames of the synthetic demo world reduced to the model input (random tensors are slower in fp32:
    denormals).
-2. End to end on the demo weights: ``PoseEstimator.estimate`` (ingress from 640x480, network with the flip test,
-   fast decoder), p50 / p95 ms, frames/s, ratio.
-3. Through the node process (console script, ``config/depthpose.yaml``, demo weights, flip test): backend torch
-   fp32 and ``auto``, at 5 Hz and 30 Hz input; inference p50 from ``/diagnostics``, end-to-end latency from the
+2. End to end on the shipped weights, the default (DepthPose-Lite) next to the earlier default (DepthPose w0.125):
+   ``PoseEstimator.estimate`` (ingress from 640x480, network with the flip test, fast decoder), p50 / p95 ms,
+   frames/s, ratio to the earlier default's eager NCHW fp32 run.
+3. Through the node process (console script, ``config/depthpose.yaml``, flip test), both shipped weights: backend
+   torch fp32 and ``auto``, at 5 Hz and 30 Hz input (dropped frames counted by the node); inference p50 from ``/diagnostics``, end-to-end latency from the
    image stamp to the skeletons' arrival.
 
 4. With ``--int8``: the demo weights' graph quantised to int8 (ONNX Runtime static quantisation, QDQ, per-channel
@@ -99,7 +100,7 @@ def timed_baseline(net: Network, x: torch.Tensor, repeats: int) -> tuple[float, 
 
 
 def network_table(repeats: int, full_repeats: int, skip_full: bool) -> None:
-    demo = resolve_model("")
+    demo = resolve_model("depthpose_w0125")
     cases: list[tuple[str, Callable[[], torch.nn.Module], tuple[int, int], int]] = [
         ("demo w0.125 64x48", demo.build, (64, 48), repeats),
         ("lite 64x48", lambda: build_model("depthpose_lite").eval(), (64, 48), repeats),
@@ -138,27 +139,36 @@ def make_copy(module: torch.nn.Module) -> torch.nn.Module:
     return copy.deepcopy(module)
 
 
+#: The shipped entries compared end to end: the default (DepthPose-Lite) and the earlier default (DepthPose w0.125).
+SHIPPED_CASES = (("default (lite)", "demo"), ("depthpose_w0125", "depthpose_w0125"))
+
+
 def end_to_end_table(repeats: int) -> None:
     frames = [make_demo_frame(seed=s)[0] for s in range(8)]
-    print("\n2. End to end on the demo weights: estimate() = ingress 640x480 -> 64x48, network with flip, decode")
-    print(f"{'setting':<26} {'p50 ms':>9} {'p95 ms':>9} {'frames/s':>9} {'x eager':>8}")
-    resolved = resolve_model("")
-    eager = PoseEstimator.from_resolved(resolved, device="cpu", backend="torch", precision="fp32")
-    eager.network = baseline(resolved.build(), (64, 48))
+    print("\n2. End to end on the shipped weights: estimate() = ingress 640x480 -> 64x48, network with flip, decode;"
+          " x eager = against the earlier default's eager NCHW fp32")  # fmt: skip
+    print(f"{'weights':<16} {'setting':<26} {'p50 ms':>9} {'p95 ms':>9} {'frames/s':>9} {'x eager':>8}")
     cycle = iter(range(10**9))
 
     def run(est: PoseEstimator) -> Callable[[], object]:
         return lambda: est.estimate(frames[next(cycle) % len(frames)])
 
-    torch.set_flush_denormal(False)
-    base = times_ms(run(eager), repeats)
-    torch.set_flush_denormal(True)
-    print(f"{'eager NCHW fp32':<26} {base[0]:9.1f} {base[1]:9.1f} {1e3 / base[0]:9.1f} {1.0:8.2f}", flush=True)
-    for backend, precision in [*settings(), ("auto", "auto")]:
-        est = PoseEstimator.from_request("", RuntimeConfig(device="cpu", backend=backend, precision=precision))
-        p50, p95 = times_ms(run(est), repeats)
-        name = f"{est.info.backend} {est.info.precision}" + (" (auto)" if backend == "auto" else "")
-        print(f"{name:<26} {p50:9.1f} {p95:9.1f} {1e3 / p50:9.1f} {base[0] / p50:8.2f}", flush=True)
+    reference = None
+    for label, model in reversed(SHIPPED_CASES):  # the earlier default first: its eager run is the baseline
+        resolved = resolve_model(model)
+        eager = PoseEstimator.from_resolved(resolved, device="cpu", backend="torch", precision="fp32")
+        eager.network = baseline(resolved.build(), resolved.preprocessing.model_size)
+        torch.set_flush_denormal(False)
+        base = times_ms(run(eager), repeats)
+        torch.set_flush_denormal(True)
+        reference = reference or base[0]
+        print(f"{label:<16} {'eager NCHW fp32':<26} {base[0]:9.1f} {base[1]:9.1f} {1e3 / base[0]:9.1f} "
+              f"{reference / base[0]:8.2f}", flush=True)  # fmt: skip
+        for backend, precision in [*settings(), ("auto", "auto")]:
+            est = PoseEstimator.from_request(model, RuntimeConfig(device="cpu", backend=backend, precision=precision))
+            p50, p95 = times_ms(run(est), repeats)
+            name = f"{est.info.backend} {est.info.precision}" + (" (auto)" if backend == "auto" else "")
+            print(f"{label:<16} {name:<26} {p50:9.1f} {p95:9.1f} {1e3 / p50:9.1f} {reference / p50:8.2f}", flush=True)
 
 
 def node_table(frames: int) -> None:
@@ -168,10 +178,11 @@ def node_table(frames: int) -> None:
     print(f"\n3. Through the node process (demo weights, flip test, 640x480 16UC1 input); auto = {auto}")
     print(f"{'model':<36} {'sent':>5} {'answered':>8} {'dropped':>7} {'lost':>5} {'inference p50 ms':>16} "
           f"{'e2e p50 ms':>10} {'e2e p95 ms':>10}")  # fmt: skip
-    for rate in (5.0, 30.0):
-        for backend, precision in (("torch", "fp32"), ("auto", "auto")):
-            label = f"{backend} {precision} @ {rate:g} Hz"
-            end_to_end(label, ("device:=cpu", f"backend:={backend}", f"precision:={precision}"), frames, rate)
+    for label, model in SHIPPED_CASES:
+        for rate in (5.0, 30.0):
+            for backend, precision in (("torch", "fp32"), ("auto", "auto")):
+                args = ("device:=cpu", f"backend:={backend}", f"precision:={precision}", f"model:={model}")
+                end_to_end(f"{label} {backend} {precision} @ {rate:g} Hz", args, frames, rate)
 
 
 def int8_table(repeats: int, test_set: Path | None) -> None:

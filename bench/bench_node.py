@@ -9,9 +9,9 @@ Usage (from the repository root, in the venv that scripts/setup_env.sh builds)::
    rclpy. The baseline in the same run is a common naive ingress (copying ``msg.data`` into a new array, then the
    same reduction). Target: total <= 2 ms p50.
 2. End to end: 640x480 frames published at 5 Hz to the ``depthpose_node`` process, once with a small untrained
-   model (full-size DepthPose at 16x12, no flip test) and once with the shipped demo weights (64x48, width 0.125,
-   flip test on, the node's defaults); latency from the image's header stamp to the arrival of its
-   Skeleton2DArray here.
+   model (full-size DepthPose at 16x12, no flip test), with the shipped default weights (DepthPose-Lite 64x48,
+   flip test on, the node's defaults) and with the earlier default (DepthPose 64x48 at width 0.125); latency
+   from the image's header stamp to the arrival of its Skeleton2DArray here.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def overhead(frames: int, people_counts: list[int]) -> None:
 E2E_CASES = (
     ("DepthPose 16x12 untrained, no flip", ("model:=untrained", "device:=cpu", "input_width:=16",
                                             "input_height:=12", "flip_test:=false")),
-    ("demo weights 64x48 w0.125, flip", ("device:=cpu",)),
+    ("default weights (lite 64x48), flip", ("device:=cpu",)),
+    ("earlier default 64x48 w0.125, flip", ("device:=cpu", "model:=depthpose_w0125")),
 )  # fmt: skip
 
 

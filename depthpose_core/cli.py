@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", help="override the config's out_dir")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pth")
     p.add_argument("--iterations", type=int, help="override optim.iterations")
+    p.add_argument("--seed", type=int, help="override the config's seed (initialisation, data order, augmentation)")
+    p.add_argument("--init", help="override model.init (e.g. the SR run of the same seed for SR+RTPose)")
 
     p = sub.add_parser("eval", help="run checkpoints on a labelled dataset: MVOR PCK table, COCO results, plot")
     p.add_argument("data", type=Path, help="COCO-style labels in MVOR's schema (synthetic, MVOR, pseudo labels)")
@@ -190,7 +192,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval-results":
         return commands.eval_results(args.gt, args.results, json_out=args.json_out, name=args.name)
     if args.command == "train":
-        return commands.train(args.config, out_dir=args.out_dir, resume=args.resume, iterations=args.iterations)
+        return commands.train(args.config, out_dir=args.out_dir, resume=args.resume, iterations=args.iterations,
+                              seed=args.seed, init=args.init)
     if args.command == "pseudo-label":
         return commands.pseudo_label(
             args.root, backend=args.backend, weights=args.weights, results=args.results, images=args.images,

@@ -192,16 +192,19 @@ def pseudo_label(
     return 0
 
 
-def train(config_path: Path, *, out_dir: str | None, resume: bool, iterations: int | None) -> int:
+def train(config_path: Path, *, out_dir: str | None, resume: bool, iterations: int | None,
+          seed: int | None = None, init: str | None = None) -> int:
     """Train from a YAML config (one process, or one of torchrun's)."""
     from dataclasses import replace
 
     from depthpose_core.models import count_parameters
     from depthpose_core.train import Trainer, load_train_config
 
-    config = load_train_config(config_path, out_dir=out_dir)
+    config = load_train_config(config_path, out_dir=out_dir, seed=seed)
     if iterations is not None:
         config = replace(config, optim=replace(config.optim, iterations=iterations))
+    if init is not None:
+        config = replace(config, model=replace(config.model, init=init))
     trainer = Trainer(config, resume=resume)
     if trainer.main:
         print(f"training {config.model.name} {config.model.kwargs or ''} ({count_parameters(trainer.model):,} "
@@ -221,21 +224,22 @@ def evaluate(
     model_name: str | None, lowres: tuple[int, int] | None, out: Path, limit: int | None, batch: int,
 ) -> int:  # fmt: skip
     """Evaluate one or more checkpoints on a labelled dataset; print the table (side by side with --model
-    repeated), write per-model COCO results, the table as JSON, and a bar plot.
+    repeated; checkpoints sharing a NAME are runs of one model, shown as mean ± standard deviation), write
+    per-run COCO results, the table as JSON (per name, a list of runs), and a bar plot.
 
     Research evaluation: the full-resolution baselines of the paper's Table 1 run here, so the privacy limit of
     the deployed tools does not apply.
     """
     from depthpose_core.data.mvor import depth_file_name
-    from depthpose_core.eval.pck import format_table
+    from depthpose_core.eval.pck import PCKResult, format_table
     from depthpose_core.eval.runner import run_dataset
     from depthpose_core.plots import plot_pck_bars
 
     specs = [(name or Path(path).stem, path) for name, _, path in (spec.rpartition("=") for spec in models)]
-    labels = [label for label, _ in specs]
-    if len(set(labels)) < len(labels):
-        raise InputError(f"models need distinct labels, got {labels}: name them as --compare NAME=CKPT")
-    results = {}
+    if len({path for _, path in specs}) < len(specs):
+        raise InputError("the same checkpoint is given twice: give each run once (NAME=CKPT; runs of one model, "
+                         "e.g. its seeds, share a NAME)")  # fmt: skip
+    results: dict[str, list[PCKResult]] = {}
     for label, path in specs:
         estimator = _estimator(ModelRequest(path, model_name, lowres), runtime, privacy=False)
         print(f"{label}: {estimator.describe()}")
@@ -243,13 +247,15 @@ def evaluate(
                           batch_size=batch, limit=limit)  # fmt: skip
         print(f"{label}: {run.frames} frames in {run.seconds:.1f} s ({run.frames_per_second:.2f} frames/s)")
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{label}_results.json").write_text(json.dumps(run.results))
-        results[label] = run.pck
+        runs = results.setdefault(label, [])
+        stem = label if sum(lab == label for lab, _ in specs) == 1 else f"{label}_run{len(runs)}"
+        (out / f"{stem}_results.json").write_text(json.dumps(run.results))
+        runs.append(run.pck)
     table = format_table(results)
-    print(f"MVOR PCK@0.2 on {data} ({next(iter(results.values())).num_persons} persons)")
+    print(f"MVOR PCK@0.2 on {data} ({results[specs[0][0]][0].num_persons} persons)")
     print(table)
     (out / "pck_table.txt").write_text(table + "\n")
-    (out / "pck.json").write_text(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=1))
+    (out / "pck.json").write_text(json.dumps({k: [r.to_dict() for r in v] for k, v in results.items()}, indent=1))
     plot_pck_bars(results, out / "pck.png")
     print(f"wrote {out}/pck_table.txt, pck.json, pck.png and the COCO results")
     return 0

@@ -25,7 +25,8 @@ def lift_skeleton(person: Skeleton, lowres: np.ndarray, pre: Preprocessing, intr
 
     Args:
         person: the skeleton, in its own pixel frame (``person.frame_size``).
-        lowres: (h, w) normalised low-resolution depth of the same field of view (0 = no reading).
+        lowres: (h, w) normalised low-resolution depth of the same field of view (0 = no reading; 1 = no reading
+            or beyond ``far_mm``: neither is a usable distance).
         pre: the preprocessing that produced ``lowres``.
         intrinsics: the camera's, for its own image size (a synthetic ``Camera`` is one too).
 
@@ -41,7 +42,7 @@ def lift_skeleton(person: Skeleton, lowres: np.ndarray, pre: Preprocessing, intr
         col = min(int(u * w / fw), w - 1)
         row = min(int(v * h / fh), h - 1)
         patch = lowres[max(row - 1, 0) : row + 2, max(col - 1, 0) : col + 2]
-        valid = patch[patch > 0]
+        valid = patch[(patch > 0) & (patch < 1)]
         if valid.size == 0:
             continue
         z = float(denormalise_depth(float(valid.min()), pre)) / 1000.0

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from depthpose_core.eval.pck import PCKResult
+from depthpose_core.eval.pck import GROUPS, PCKResult, seed_summary
 
 __all__ = ["plot_curves", "plot_pck_bars"]
 
@@ -46,17 +46,29 @@ def plot_curves(history: Sequence[dict[str, float]], path: str | os.PathLike[str
     plt.close(fig)
 
 
-def plot_pck_bars(results: Mapping[str, PCKResult], path: str | os.PathLike[str]) -> None:
-    """MVOR PCK per joint group (bars) for one or more models side by side, like the paper's Table 1."""
+def plot_pck_bars(results: Mapping[str, PCKResult | Sequence[PCKResult]], path: str | os.PathLike[str],
+                  *, reference: Mapping[str, Mapping[str, float]] | None = None) -> None:
+    """MVOR PCK per joint group (bars) for one or more models side by side, like the paper's Table 1. A model
+    given several results (seeds) shows their mean with a standard-deviation error bar; ``reference`` rows
+    (e.g. the paper's published figures, group -> PCK) are drawn hatched after them."""
     plt = _pyplot()
-    groups = list(next(iter(results.values())).groups)
-    width = 0.8 / len(results)
-    fig, ax = plt.subplots(figsize=(9, 4))
-    for i, (label, result) in enumerate(results.items()):
-        ax.bar(np.arange(len(groups)) + i * width, [result.groups[g] for g in groups], width, label=label)
-    ax.set_xticks(np.arange(len(groups)) + width * (len(results) - 1) / 2, groups)
+    groups = list(GROUPS)
+    rows: list[tuple[str, list[float], list[float] | None, bool]] = []
+    for label, value in results.items():
+        summary = seed_summary([value] if isinstance(value, PCKResult) else list(value))
+        several = not isinstance(value, PCKResult) and len(value) > 1
+        rows.append((label, [summary[g][0] for g in groups], [summary[g][1] for g in groups] if several else None,
+                     False))  # fmt: skip
+    for label, figures in (reference or {}).items():
+        rows.append((label, [figures[g] for g in groups], None, True))
+    width = 0.8 / len(rows)
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for i, (label, means, spread, hatched) in enumerate(rows):
+        ax.bar(np.arange(len(groups)) + i * width, means, width, yerr=spread, capsize=2, label=label,
+               hatch="//" if hatched else None, alpha=0.6 if hatched else 1.0)  # fmt: skip
+    ax.set_xticks(np.arange(len(groups)) + width * (len(rows) - 1) / 2, groups)
     ax.set(ylabel="PCK@0.2 (%)", ylim=(0, 100), title="MVOR PCK")
-    ax.legend()
+    ax.legend(fontsize="small")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

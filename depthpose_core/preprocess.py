@@ -15,11 +15,19 @@ import numpy as np
 
 from depthpose_core.errors import DepthPoseError, InputError
 
-__all__ = ["DOWNSAMPLING", "PRIVACY_MAX_SIZE", "Preprocessing", "check_privacy", "denormalise_depth", "normalise_depth",
-           "to_lowres", "to_model_input"]
+__all__ = ["DOWNSAMPLING", "HOLE_VALUE", "PRIVACY_MAX_SIZE", "VALID_AREA", "Preprocessing", "check_privacy",
+           "denormalise_depth", "normalise_depth", "to_lowres", "to_model_input", "valid_readings"]
 
-#: Interpolation used to reduce a frame to the low resolution (OpenCV flags). "bicubic" is the paper's.
-DOWNSAMPLING: dict[str, int] = {"bicubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST}
+#: How a frame is reduced to the low resolution: OpenCV interpolation flags. "bicubic" is the paper's (at a 10x
+#: reduction it samples a 4x4 neighbourhood per output pixel, so a single hole or noisy reading there shows);
+#: "area" averages every pixel under the output pixel. "valid_area" (:data:`VALID_AREA`) averages only the valid
+#: readings under it and gives :data:`HOLE_VALUE` where there is none: invalid readings never blend into depth.
+DOWNSAMPLING: dict[str, int] = {"bicubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST,
+                                "valid_area": cv2.INTER_AREA}  # fmt: skip
+VALID_AREA = "valid_area"
+#: Normalised value of a low-resolution pixel with no valid reading under it ("valid_area" only): the far end of
+#: the range, i.e. "nothing within far_mm", which no surface of a room seen from its ceiling takes.
+HOLE_VALUE = 1.0
 
 # Largest relative difference between the frame's and the low resolution's aspect ratios that is accepted.
 _ASPECT_TOLERANCE = 0.01
@@ -39,7 +47,8 @@ class Preprocessing:
             baseline, where the low-resolution image is bicubic-upsampled back (e.g. to 640x480).
         near_mm: depth in millimetres mapped to 0.
         far_mm: depth in millimetres mapped to 1; depth beyond is clipped to 1.
-        downsampling: interpolation used to reach ``lowres_size``: one of ``DOWNSAMPLING``.
+        downsampling: how frames reach ``lowres_size``: one of ``DOWNSAMPLING`` (checkpoints written before
+            "valid_area" existed say "bicubic", where invalid readings are 0 like the nearest depth).
         decode_frame: (width, height) of the sensor frame the output maps are decoded into (the reference
             evaluation decodes into 640x480: stride 10 for 64x48 maps, 8 for 80x60).
     """
@@ -125,6 +134,26 @@ def denormalise_depth(value: np.ndarray | float, pre: Preprocessing) -> np.ndarr
     return pre.near_mm + np.asarray(value, dtype=np.float64) * (pre.far_mm - pre.near_mm)
 
 
+def valid_readings(depth: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: pixels holding a depth reading (not 0, NaN or inf; every pixel of a ``uint8`` image)."""
+    if depth.dtype.kind == "u" and depth.dtype.itemsize == 1:
+        return np.ones(depth.shape, dtype=bool)
+    if depth.dtype.kind == "f":
+        return np.isfinite(depth) & (depth > 0)
+    return depth > 0
+
+
+def _reduce_valid(depth: np.ndarray, norm: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Area average of the valid normalised readings under each output pixel; :data:`HOLE_VALUE` where none."""
+    valid = valid_readings(depth).astype(np.float32)
+    weight = cv2.resize(valid, size, interpolation=cv2.INTER_AREA)
+    total = cv2.resize(norm * valid, size, interpolation=cv2.INTER_AREA)
+    empty = weight < 1e-6
+    out = total / np.where(empty, np.float32(1.0), weight)
+    out[empty] = HOLE_VALUE
+    return out
+
+
 def _check_frame(depth: np.ndarray, lowres_size: tuple[int, int]) -> None:
     if not isinstance(depth, np.ndarray):
         raise InputError(f"depth frame must be a numpy array, got {type(depth).__name__}")
@@ -153,11 +182,15 @@ def to_lowres(depth: np.ndarray, pre: Preprocessing) -> np.ndarray:
         pre: the preprocessing recorded with the model.
 
     Returns:
-        (h, w) float32 in [0, 1] at ``pre.lowres_size``. The input is not kept.
+        (h, w) float32 in [0, 1] at ``pre.lowres_size``. The input is not kept. With ``downsampling`` "valid_area"
+        a pixel without any valid reading under it is :data:`HOLE_VALUE`, also for a frame already at the low
+        resolution.
     """
     _check_frame(depth, pre.lowres_size)
     depth = depth.reshape(depth.shape[0], depth.shape[1])
     norm = normalise_depth(depth, pre.near_mm, pre.far_mm)
+    if pre.downsampling == VALID_AREA:
+        return _reduce_valid(depth, norm, pre.lowres_size)
     if (norm.shape[1], norm.shape[0]) != pre.lowres_size:
         norm = cv2.resize(norm, pre.lowres_size, interpolation=DOWNSAMPLING[pre.downsampling])
         np.clip(norm, 0.0, 1.0, out=norm)

@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from depthpose_core.errors import EvaluationError
-from depthpose_core.eval.pck import GROUPS, PCKResult, evaluate, format_table
+from depthpose_core.eval.pck import GROUPS, PCKResult, evaluate, format_table, seed_summary
 from depthpose_core.io import load_json
 from depthpose_core.keypoints import COCO17_NAMES, MVOR10_NAMES
 
@@ -97,8 +98,10 @@ def test_openpose_on_mvor_reproduces_published_row(mvor: tuple[dict[str, Any], l
     rounded = {name: round(value, 1) for name, value in result.groups.items()}
     assert rounded == {"Head": 70.4, "Shoulder": 69.9, "Hip": 42.3, "Elbow": 57.6, "Wrist": 45.3, "Average": 57.1}
     table = format_table({"OpenPose (single scale)": result})
-    assert table.splitlines()[-1].split() == ["OpenPose", "(single", "scale)", "70.4", "69.9", "42.3", "57.6",
-                                               "45.3", "57.1"]  # fmt: skip
+    assert table.splitlines()[-1].split()[:9] == ["OpenPose", "(single", "scale)", "70.4", "69.9", "42.3", "57.6",
+                                                   "45.3", "57.1"]  # fmt: skip
+    assert 0 < result.num_matched < result.num_persons
+    assert table.splitlines()[-1].split()[9] == f"{result.recall:.1f}"
 
 
 def test_mvor_coco17_under_either_key_gives_same_result(mvor: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
@@ -319,7 +322,8 @@ def test_gt_person_without_keypoints_is_skipped() -> None:
 def test_to_dict_is_json_friendly() -> None:
     result = evaluate(ground_truth(annotation(PERSON), annotation(PERSON, image_id=2)), [detection(coco_person())])
     data = json.loads(json.dumps(result.to_dict()))
-    assert data == {"per_joint": result.per_joint, "groups": result.groups, "num_persons": 2, "num_images": 2}
+    assert data == {"per_joint": result.per_joint, "groups": result.groups, "num_persons": 2, "num_images": 2,
+                    "num_matched": 1}  # fmt: skip
     assert PCKResult(**data) == result
 
 
@@ -328,13 +332,29 @@ def test_format_table_rows_side_by_side() -> None:
     first = evaluate(gt, [detection(coco_person())])
     second = evaluate(gt, [detection(coco_person()), detection(PERSON, image_id=2, key="keypoints30")])
     lines = format_table({"one image": first, "DepthPose 64x48": second}).splitlines()
-    assert lines[0].split() == ["Method", *GROUPS]
-    assert lines[2].split()[2:] == ["33.3"] * 6
-    assert lines[3].split()[2:] == ["100.0"] * 6
-    column_ends = [[m.end() for m in re.finditer(r"\S+", line)][-len(GROUPS):] for line in lines]
+    assert lines[0].split() == ["Method", *GROUPS, "Recall"]
+    assert lines[2].split()[2:] == ["33.3"] * 7  # one of three persons matched, and fully right
+    assert lines[3].split()[2:] == ["100.0"] * 7
+    column_ends = [[m.end() for m in re.finditer(r"\S+", line)][-len(GROUPS) - 1:] for line in lines]
     assert all(ends == column_ends[0] for ends in column_ends)  # numbers right-aligned under their headers
     with pytest.raises(EvaluationError, match="at least one"):
         format_table({})
+
+
+def test_runs_of_one_model_show_mean_and_standard_deviation() -> None:
+    gt = ground_truth(annotation(PERSON), annotation(PERSON, image_id=2), annotation(PERSON, image_id=2))
+    third = evaluate(gt, [detection(coco_person())])  # 33.3 everywhere
+    all_right = evaluate(gt, [detection(coco_person()), detection(PERSON, image_id=2, key="keypoints30")])
+    summary = seed_summary([third, all_right])
+    assert summary["Average"] == pytest.approx((200 / 3, np.std([100 / 3, 100], ddof=1)))
+    assert summary["Recall"] == pytest.approx(summary["Average"])
+    assert seed_summary([third])["Head"] == pytest.approx((100 / 3, 0))
+    lines = format_table({"seeds": [third, all_right], "single": third}).splitlines()
+    assert lines[0].split() == ["Method", *GROUPS, "Recall", "Runs"]
+    assert lines[2].split()[1:] == ["66.7", "±", "47.1"] * 7 + ["2"]
+    assert lines[3].split()[1:] == ["33.3"] * 7 + ["1"]
+    with pytest.raises(EvaluationError, match="at least one"):
+        seed_summary([])
 
 
 # --- errors ---------------------------------------------------------------------------------------------------

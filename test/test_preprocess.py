@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from depthpose_core.errors import InputError
-from depthpose_core.preprocess import Preprocessing, normalise_depth, to_lowres, to_model_input
+from depthpose_core.preprocess import HOLE_VALUE, Preprocessing, normalise_depth, to_lowres, to_model_input
 
 PRE = Preprocessing(lowres_size=(64, 48), model_size=(64, 48), near_mm=500.0, far_mm=5500.0)
 
@@ -62,6 +62,32 @@ def test_already_low_resolution_frame_is_only_normalised() -> None:
 def test_constant_frame_downsamples_to_constant() -> None:
     out = to_lowres(np.full((480, 640), 3000, np.uint16), PRE.with_updates(downsampling="area"))
     np.testing.assert_allclose(out, 0.5, atol=1e-6)
+
+
+def test_valid_area_keeps_holes_out_of_the_depth() -> None:
+    """Holes (0, NaN, inf) never pull a low-resolution pixel towards "nearest"; a cell with no reading at all gets
+    HOLE_VALUE, for every depth type; the legacy bicubic reduction is what it was."""
+    valid_area = PRE.with_updates(downsampling="valid_area")
+    mm = np.full((480, 640), 3000, np.uint16)
+    rng = np.random.default_rng(1)
+    mm[rng.random(mm.shape) < 0.3] = 0  # 30 % isolated holes
+    mm[:10, :10] = 0  # one whole low-resolution cell without a reading
+    metres = mm.astype(np.float32) / 1000.0
+    metres[:10, :10] = np.nan
+    metres[10:20, :10] = np.inf
+    mm[10:20, :10] = 0
+    for frame in (mm, metres):
+        out = to_lowres(frame, valid_area)
+        assert out[0, 0] == HOLE_VALUE and out[1, 0] == HOLE_VALUE
+        others = np.ones(out.shape, bool)
+        others[:2, 0] = False
+        np.testing.assert_allclose(out[others], 0.5, atol=1e-6)
+    legacy = to_lowres(mm, PRE)
+    assert legacy[0, 0] == 0.0 and (legacy[2:] < 0.45).any()  # holes read as nearest, and blend in
+    already_low = np.full((48, 64), 3000, np.uint16)
+    already_low[5, 7] = 0
+    out = to_lowres(already_low, valid_area)
+    assert out[5, 7] == HOLE_VALUE and out[5, 8] == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ torchrun on the CPU (gloo), and `depthpose eval` comparing models."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,38 @@ def test_shipped_configs_load_and_keep_the_paper_defaults() -> None:
     assert names["rtpose_640x480"].model.name == "rtpose_1ch" and names["rtpose_640x480"].loss.sr == 0
     assert names["rtpose_lr64x48_upsampled"].model.model_size == (640, 480)
     assert names["sr_64x48"].loss.pose == 0 and names["sr_rtpose_64x48"].model.freeze == ("sr.",)
+
+
+def test_lite_and_table1_configs_hold_one_recipe() -> None:
+    """The shipped lite recipe and the Table 1 rows: same data, budget and augmentation; compute-matched models."""
+    lite = load_train_config(REPO / "config/train/lite_64x48.yaml")
+    assert (lite.model.name, lite.model.downsampling, lite.precision) == ("depthpose_lite", "valid_area", "fp32")
+    assert (lite.loss.pose, lite.loss.sr) == (1.0, 1.0)  # the paper's losses, equal weights
+    rows = {p.stem.removeprefix("table1_"): load_train_config(p) for p in (REPO / "config/train").glob("table1_*")}
+    assert set(rows) == {"depthpose_lite_64x48", "sr_lite_64x48", "sr_rtpose_lite_64x48", "rtpose_lite_bicubic_64x48",
+                         "depthpose_lite_80x60"}  # fmt: skip
+    for name, cfg in rows.items():
+        assert (cfg.data, cfg.optim.iterations, cfg.optim.lr_steps, cfg.precision) == (
+            rows["depthpose_lite_64x48"].data, 1500, (1200,), "fp32"), name
+        assert cfg.model.downsampling == "valid_area", name
+    assert rows["sr_lite_64x48"].loss.pose == 0 and rows["sr_rtpose_lite_64x48"].model.freeze == ("sr.",)
+    assert rows["rtpose_lite_bicubic_64x48"].model.model_size == (512, 384)
+    assert rows["depthpose_lite_80x60"].model.lowres == (80, 60)
+
+
+def test_lite_recipe_smoke_run_loss_falls(tiny_set: Path) -> None:
+    """CI's short run of the shipped lite recipe (fp32, valid_area, its sigma) on the tiny set: both losses fall,
+    and the checkpoint records the valid_area ingress that inference then applies."""
+    lite = load_train_config(REPO / "config/train/lite_64x48.yaml", out_dir=str(tiny_set / "lite"))
+    tiny = load_train_config(tiny_set / "cfg.yaml")
+    config = replace(lite, data=replace(lite.data, train=tiny.data.train, val=None, workers=0),
+                     model=replace(lite.model, lowres=(32, 24)),
+                     optim=replace(lite.optim, iterations=60, batch_size=4, warmup=10), log_every=10)  # fmt: skip
+    history = Trainer(config, progress=False).train()
+    assert history[-1]["loss_pose"] < 0.8 * history[0]["loss_pose"], history
+    assert history[-1]["loss_sr"] < 0.5 * history[0]["loss_sr"], history
+    est = PoseEstimator.from_checkpoint(tiny_set / "lite" / "model_final.pth", **EAGER)
+    assert est.info.name == "depthpose_lite" and est.preprocessing.downsampling == "valid_area"
 
 
 def test_config_errors_name_the_problem(tmp_path: Path) -> None:
@@ -170,5 +203,27 @@ def test_eval_command_compares_models_side_by_side(tiny_set: Path, capsys: pytes
     text = capsys.readouterr().out
     assert code == 0, text
     table = text[text.index("Method") :].splitlines()
-    assert table[2].startswith("trained") and table[3].startswith("untrained") and len(table[2].split()) == 7
+    assert table[2].startswith("trained") and table[3].startswith("untrained") and len(table[2].split()) == 8
     assert (out / "pck.png").stat().st_size > 1000 and (out / "trained_results.json").is_file()
+
+
+def test_eval_command_gives_mean_and_spread_over_runs_sharing_a_name(
+    tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = []
+    for seed in (0, 1):
+        config = load_train_config(tiny_set / "cfg.yaml", out_dir=str(tiny_set / f"seed{seed}"), seed=seed)
+        Trainer(replace(config, optim=replace(config.optim, iterations=2)), progress=False).train()
+        runs.append(tiny_set / f"seed{seed}" / "model_final.pth")
+    out = tiny_set / "eval_seeds"
+    args = ["eval", str(tiny_set / "train/annotations.json"), "--lowres", "32x24", "--no-flip", "--device", "cpu",
+            "--out", str(out), "--model", f"lite={runs[0]}", "--model", f"lite={runs[1]}", "--model", "untrained"]
+    assert main(args) == 0
+    table = capsys.readouterr().out.split("Method")[1].splitlines()
+    assert table[0].split()[-2:] == ["Recall", "Runs"]
+    assert table[2].startswith("lite") and table[2].count("±") == 7 and table[2].split()[-1] == "2"
+    assert table[3].startswith("untrained") and "±" not in table[3] and table[3].split()[-1] == "1"
+    saved = json.loads((out / "pck.json").read_text())
+    assert [len(saved["lite"]), len(saved["untrained"])] == [2, 1]
+    assert (out / "lite_run0_results.json").is_file() and (out / "lite_run1_results.json").is_file()
+    assert main([*args, "--model", f"again={runs[0]}"]) == 1  # one checkpoint twice: refused

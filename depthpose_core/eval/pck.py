@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from depthpose_core.errors import EvaluationError
 from depthpose_core.eval.records import Detections, GroundTruth, parse_ground_truth, parse_results
 from depthpose_core.keypoints import MVOR10_NAMES
 
-__all__ = ["GROUPS", "PCKResult", "evaluate", "format_table"]
+__all__ = ["GROUPS", "PCKResult", "evaluate", "format_table", "seed_summary"]
 
 #: Reported groups -> the MVOR-10 joints they average.
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -47,12 +47,19 @@ class PCKResult:
         groups: ``GROUPS`` name (Head, Shoulder, Hip, Elbow, Wrist, Average) -> PCK in % (unrounded).
         num_persons: evaluated ground-truth persons.
         num_images: images holding at least one evaluated person.
+        num_matched: evaluated persons that were matched to a detection (step 3); the others score 0.
     """
 
     per_joint: dict[str, float]
     groups: dict[str, float]
     num_persons: int
     num_images: int
+    num_matched: int
+
+    @property
+    def recall(self) -> float:
+        """Persons matched to a detection / persons evaluated, in %."""
+        return 100.0 * self.num_matched / self.num_persons if self.num_persons else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly copy: plain dicts, floats and ints."""
@@ -105,19 +112,39 @@ def evaluate(
         groups=groups,
         num_persons=len(truth.joints),
         num_images=len(np.unique(truth.image_index)),
+        num_matched=int(hit.sum()),
     )
 
 
-def format_table(rows: Mapping[str, PCKResult]) -> str:
-    """One-decimal PCK table (%) with one row per named result and aligned columns, like DepthPose's Table 1.
+def seed_summary(results: Sequence[PCKResult]) -> dict[str, tuple[float, float]]:
+    """Mean and sample standard deviation (0 for one result) over runs (e.g. training seeds) of every group's
+    PCK and of the recall, in %."""
+    if not results:
+        raise EvaluationError("seed_summary needs at least one result")
+    values = {group: [r.groups[group] for r in results] for group in GROUPS}
+    values["Recall"] = [r.recall for r in results]
+    ddof = 1 if len(results) > 1 else 0
+    return {key: (float(np.mean(v)), float(np.std(v, ddof=ddof))) for key, v in values.items()}
+
+
+def format_table(rows: Mapping[str, PCKResult | Sequence[PCKResult]]) -> str:
+    """One-decimal PCK table (%) with one row per named result and aligned columns, like DepthPose's Table 1,
+    followed by the recall (persons matched to a detection, %). A row given several results (seeds) shows
+    "mean ± standard deviation" and, in a last column, how many.
 
     Raises:
         EvaluationError: ``rows`` is empty.
     """
     if not rows:
         raise EvaluationError("format_table needs at least one named result")
-    header = ["Method", *GROUPS]
-    body = [[name, *(f"{result.groups[group]:.1f}" for group in GROUPS)] for name, result in rows.items()]
+    runs = {name: [value] if isinstance(value, PCKResult) else list(value) for name, value in rows.items()}
+    several = any(len(v) > 1 for v in runs.values())
+    header = ["Method", *GROUPS, "Recall", *(["Runs"] if several else [])]
+    body = []
+    for name, results in runs.items():
+        summary = seed_summary(results)
+        cells = [f"{m:.1f}" if len(results) == 1 else f"{m:.1f} ± {sd:.1f}" for m, sd in summary.values()]
+        body.append([name, *cells, *([str(len(results))] if several else [])])
     widths = [max(len(row[c]) for row in (header, *body)) for c in range(len(header))]
 
     def line(cells: list[str]) -> str:

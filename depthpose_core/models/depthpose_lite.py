@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from depthpose_core.keypoints import NUM_HEATMAPS, NUM_PAFS
 from depthpose_core.models._blocks import SRPoseNetwork, SRStageConfig, TrainOutput, check_depth_batch, scaled
+from depthpose_core.models._lite import LiteStages, init_lite_, separable, separable_down
 from depthpose_core.models._registry import register_model
 
 __all__ = ["DepthPoseLite", "depthpose_lite"]
@@ -21,39 +21,6 @@ LITE_SR_STAGES: tuple[SRStageConfig, ...] = (
 _TRUNK = 128  # channels at the input resolution, where the stages run
 _TAP = 32  # channels of the S1 and S2 taps
 _FRONT = 64  # channels of F, brought from x8 back to the input resolution
-
-
-def _separable(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1) -> nn.Sequential:
-    """Depthwise 3x3 (stride, dilation) + BN + ReLU, pointwise 1x1 + BN + ReLU (MobileNet's block)."""
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_in, 3, stride, padding=dilation, dilation=dilation, groups=c_in, bias=False),
-        nn.BatchNorm2d(c_in),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(c_in, c_out, 1, bias=False),
-        nn.BatchNorm2d(c_out),
-        nn.ReLU(inplace=True),
-    )
-
-
-def _down(c_in: int, c_out: int, times: int) -> nn.Sequential:
-    """``times`` stride-2 separable blocks: c_in -> c_out channels at 1 / 2**times of the size."""
-    widths = [c_in] + [max(c_out // 2 ** (times - 1 - i), 8) for i in range(times - 1)] + [c_out]
-    return nn.Sequential(*(_separable(a, b, stride=2) for a, b in zip(widths[:-1], widths[1:])))
-
-
-class _Branch(nn.Sequential):
-    """A stage branch: separable blocks at dilations 1, 2, 4 (a wide view at low cost), then a 1x1 output."""
-
-    def __init__(self, c_in: int, width: int, out: int) -> None:
-        super().__init__(_separable(c_in, width), _separable(width, width, dilation=2),
-                         _separable(width, width, dilation=4), nn.Conv2d(width, out, 1))  # fmt: skip
-
-
-def _output(branch: nn.Module) -> nn.Conv2d:
-    """The 1x1 output conv of a :class:`_Branch`."""
-    out = branch[-1] if isinstance(branch, _Branch) else None
-    assert isinstance(out, nn.Conv2d) and out.bias is not None
-    return out
 
 
 class DepthPoseLite(SRPoseNetwork):
@@ -85,42 +52,20 @@ class DepthPoseLite(SRPoseNetwork):
         trunk, tap, front = scaled(_TRUNK, width), scaled(_TAP, width), scaled(_FRONT, width)
         self.width = width
         self.num_stages = 1 + num_refinement
-        self.front = _down(x8, front, 3)  # F: x8 -> input resolution
-        self.tap_x4 = _down(x4, tap, 2)  # S1
-        self.tap_x2 = _down(x2, tap, 1)  # S2
+        self.front = separable_down(x8, front, 3)  # F: x8 -> input resolution
+        self.tap_x4 = separable_down(x4, tap, 2)  # S1
+        self.tap_x2 = separable_down(x2, tap, 1)  # S2
         self.mix = nn.Sequential(nn.Conv2d(front + 2 * tap, trunk, 1, bias=False), nn.BatchNorm2d(trunk),
-                                 nn.ReLU(inplace=True), _separable(trunk, trunk))  # fmt: skip
-        maps = NUM_PAFS + NUM_HEATMAPS
-        self.paf_branches = nn.ModuleList(_Branch(trunk + (maps if t else 0), trunk, NUM_PAFS)
-                                          for t in range(self.num_stages))  # fmt: skip
-        self.heat_branches = nn.ModuleList(_Branch(trunk + (maps if t else 0), trunk, NUM_HEATMAPS)
-                                           for t in range(self.num_stages))  # fmt: skip
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-        for branch in (*self.paf_branches, *self.heat_branches):
-            nn.init.normal_(_output(branch).weight, std=0.01)  # the outputs start near 0
-        with torch.no_grad():
-            for branch in self.heat_branches:
-                bias = _output(branch).bias
-                assert bias is not None
-                bias[NUM_HEATMAPS - 1] = 1.0  # background starts at its usual value
+                                 nn.ReLU(inplace=True), separable(trunk, trunk))  # fmt: skip
+        self.stages = LiteStages(trunk, self.num_stages)
+        init_lite_(self)
         self.reset_sr_parameters()
 
     def _run(self, x: Tensor, *, reconstruct: bool) -> TrainOutput:
         check_depth_batch(x)
         x2, x4, x8 = self.super_resolve(x)
         trunk = self.mix(torch.cat((self.front(x8), self.tap_x4(x4), self.tap_x2(x2)), dim=1))
-        stages: list[tuple[Tensor, Tensor]] = []
-        for paf_branch, heat_branch in zip(self.paf_branches, self.heat_branches):
-            inp = torch.cat((trunk, *stages[-1]), dim=1) if stages else trunk
-            stages.append((paf_branch(inp), heat_branch(inp)))
-        return TrainOutput(stages, self.reconstruct(x8) if reconstruct else None)
+        return TrainOutput(self.stages(trunk), self.reconstruct(x8) if reconstruct else None)
 
 
 @register_model

@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from torch import Tensor, nn
 
 from depthpose_core.errors import CheckpointError
-from depthpose_core.models._blocks import SRBlock
-from depthpose_core.models.depthpose import DepthPose
+from depthpose_core.models._blocks import SRBlock, SRPoseNetwork
 
 __all__ = ["init_sr_orthogonal_", "load_weights"]
 
@@ -35,10 +34,11 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, Tensor], *, source: 
     """Load ``state_dict`` into ``model`` strictly: every key present, no extra key, every shape equal.
 
     Keys may carry the ``module.`` prefix of DataParallel/DDP checkpoints. One exception to strictness: the
-    training-only DepthPose head ``sr_head`` may be absent on either side. An authors' checkpoint (no
-    ``sr_head.*`` keys) loads into a :class:`DepthPose` built with ``with_sr_head=True``, whose head keeps
-    its initial values; a checkpoint trained with the head loads into an inference model without it, the
-    head's tensors being dropped. Either case is reported through the return value and an INFO log record.
+    training-only SR head ``sr_head`` of DepthPose and DepthPose-Lite may be absent on either side. An
+    authors' checkpoint (no ``sr_head.*`` keys) loads into a :class:`DepthPose` built with
+    ``with_sr_head=True``, whose head keeps its initial values; a checkpoint trained with the head loads into
+    an inference model without it, the head's tensors being dropped. Either case is reported through the
+    return value and an INFO log record.
 
     Args:
         model: the network to fill, in place.
@@ -64,7 +64,7 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, Tensor], *, source: 
 
     expected = model.state_dict()
     skipped: tuple[str, ...] = ()
-    if isinstance(model, DepthPose):
+    if isinstance(model, SRPoseNetwork):
         head_in_model = tuple(key for key in expected if key.startswith(_SR_HEAD_PREFIX))
         head_in_state = tuple(key for key in state if key.startswith(_SR_HEAD_PREFIX))
         if not (head_in_model and head_in_state):

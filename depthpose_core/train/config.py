@@ -24,11 +24,13 @@ class ModelConfig:
     """Which network: a registry name and builder arguments, the input pipeline, and optional initial weights.
 
     Attributes:
-        name: ``models.list_models()`` name (depthpose, rtpose_1ch, sr, sr_rtpose).
+        name: ``models.list_models()`` name (depthpose, depthpose_lite, rtpose_1ch, sr, sr_rtpose).
         kwargs: builder keyword arguments (e.g. ``{width: 0.125}``).
         lowres: (width, height) the frames are reduced to at ingress.
         model_size: (width, height) the network sees (the low resolution, or 640x480 for RTPose on upsampled LR).
         near_mm, far_mm: depth mapping to [0, 1].
+        downsampling: how frames are reduced to ``lowres`` (``preprocess.DOWNSAMPLING``: bicubic, the paper's;
+            valid_area, which keeps invalid readings out of the depth).
         init: optional state dict to start from: ``rtpose_coco`` (a user-supplied RTPose COCO file, see
             ``train.init``), or a project checkpoint to fine-tune (e.g. a trained SR network for SR+RTPose).
         init_kind: ``rtpose_coco`` or ``checkpoint``.
@@ -43,6 +45,7 @@ class ModelConfig:
     model_size: tuple[int, int] | None = None
     near_mm: float = 500.0
     far_mm: float = 6000.0
+    downsampling: str = "bicubic"
     init: str | None = None
     init_kind: str = "rtpose_coco"
     init_into: str = ""

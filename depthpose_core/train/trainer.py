@@ -35,7 +35,7 @@ from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.pck import PCKResult
 from depthpose_core.eval.runner import run_dataset
 from depthpose_core.inference import PoseEstimator
-from depthpose_core.models import DepthPose, SRNet, SRRTPose, build_model, load_weights
+from depthpose_core.models import SRNet, SRPoseNetwork, SRRTPose, build_model, load_weights
 from depthpose_core.preprocess import Preprocessing
 from depthpose_core.runtime import autocast, check_precision, resolve_device
 from depthpose_core.train.config import TrainConfig
@@ -46,7 +46,8 @@ __all__ = ["Trainer"]
 
 logger = logging.getLogger(__name__)
 
-_CSV_FIELDS = ("iteration", "lr", "loss", "loss_pose", "loss_sr", "seconds_per_iteration", "val_pck_average")
+_CSV_FIELDS = ("iteration", "lr", "loss", "loss_pose", "loss_sr", "seconds_per_iteration", "val_pck_average",
+               "val_recall")
 
 
 def _distributed() -> tuple[int, int, int]:
@@ -99,6 +100,7 @@ class _RunLog:
         if pck is not None:
             for group, value in pck.groups.items():
                 self._tb.add_scalar(f"val_pck/{group}", value, step)
+            self._tb.add_scalar("val/recall", pck.recall, step)
 
     def close(self) -> None:
         self._tb.close()
@@ -142,7 +144,7 @@ class Trainer:
 
         m = config.model
         kwargs = dict(m.kwargs)
-        if m.name == "depthpose":
+        if m.name in ("depthpose", "depthpose_lite"):
             kwargs["with_sr_head"] = config.loss.sr > 0
         self.model = build_model(m.name, **kwargs)
         if m.init:
@@ -158,8 +160,8 @@ class Trainer:
                 param.requires_grad_(False)
         self.model_kwargs = dict(m.kwargs)
         self.preprocessing = Preprocessing(lowres_size=m.lowres, model_size=m.model_size or m.lowres,
-                                           near_mm=m.near_mm, far_mm=m.far_mm)  # fmt: skip
-        self.uses_sr = config.loss.sr > 0 and isinstance(self.model, (DepthPose, SRNet, SRRTPose))
+                                           near_mm=m.near_mm, far_mm=m.far_mm, downsampling=m.downsampling)  # fmt: skip
+        self.uses_sr = config.loss.sr > 0 and isinstance(self.model, (SRPoseNetwork, SRNet, SRRTPose))
         self.uses_pose = config.loss.pose > 0 and getattr(self.model, "num_stages", 0) > 0
         if not (self.uses_sr or self.uses_pose):
             raise DepthPoseError(f"model {m.name} with loss weights {config.loss} has nothing to learn")
@@ -349,7 +351,8 @@ class Trainer:
                     row = {"iteration": self.iteration, "lr": float(self.scheduler.get_last_lr()[0]),
                            **{k: sum(w[k] for w in window) / len(window) for k in ("loss", "loss_pose", "loss_sr")},
                            "seconds_per_iteration": seconds,
-                           "val_pck_average": pck.groups["Average"] if pck is not None else float("nan")}  # fmt: skip
+                           "val_pck_average": pck.groups["Average"] if pck is not None else float("nan"),
+                           "val_recall": pck.recall if pck is not None else float("nan")}  # fmt: skip
                     window, started = [], time.perf_counter()
                     if log is not None:
                         self.history.append(row)
