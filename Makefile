@@ -26,8 +26,8 @@ bench: setup
 	$(VENV)/bin/python bench/bench_train.py
 
 # Rebuild the shipped default weights (DepthPose-Lite 64x48, MODEL_CARD.md): synthetic training data, then about
-# 55 minutes of training on this 2-core CPU (config/train/lite_64x48.yaml: 3000 iterations, ~1.05 s each; resumable:
-# run it again after an interruption). The earlier DepthPose w0.125 weights: config/train/demo_depthpose_w0125_64x48.yaml.
+# 47 minutes of training on 2 AVX-512 cores, about 100 on 2 AVX2 cores (config/train/lite_64x48.yaml: 2400
+# iterations; resumable: run it again after an interruption). The earlier DepthPose w0.125 weights: config/train/demo_depthpose_w0125_64x48.yaml.
 demo-weights: setup
 	rm -rf data/synth_train data/synth_val
 	$(VENV)/bin/depthpose synth data/synth_train --sequences 1800 --frames 1 --seed 100 --camera-jitter 5 150

@@ -14,8 +14,8 @@ Usage (from the repository root)::
    ``PoseEstimator.estimate`` (ingress from 640x480, network with the flip test, fast decoder), p50 / p95 ms,
    frames/s, ratio to the earlier default's eager NCHW fp32 run.
 3. Through the node process (console script, ``config/depthpose.yaml``, flip test), both shipped weights: backend
-   torch fp32 and ``auto``, at 5 Hz and 30 Hz input (dropped frames counted by the node); inference p50 from ``/diagnostics``, end-to-end latency from the
-   image stamp to the skeletons' arrival.
+   torch fp32 and ``auto``, at 5 Hz and 30 Hz input (dropped frames counted by the node); inference p50 from
+   ``/diagnostics``, end-to-end latency from the image stamp to the skeletons' arrival.
 
 4. With ``--int8``: the demo weights' graph quantised to int8 (ONNX Runtime static quantisation, QDQ, per-channel
    weights, activations calibrated on 64 frames of the training world's seed range, not the test set's), run by

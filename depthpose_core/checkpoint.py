@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,19 +83,49 @@ def save_checkpoint(
     return path
 
 
+def _unpickler_reason(err: pickle.UnpicklingError) -> tuple[str | None, str]:
+    """(refused global or None, torch's reason) for why the safe unpickler stopped, without torch's advice
+    to turn safe loading off or to allow-list the object."""
+    text = str(err)
+    found = re.search(r"GLOBAL\s+([\w.]+)", text)
+    if found:
+        return found.group(1), f"global {found.group(1)}"
+    reason = text.split("WeightsUnpickler error:", 1)[1] if "WeightsUnpickler error:" in text else text
+    first = next((line.strip() for line in reason.splitlines() if line.strip()), type(err).__name__)
+    return None, first.split(". ")[0].rstrip(".")
+
+
 def _read(path: Path) -> Any:
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist or is not a file")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about legacy or odd files; the error below says it all
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(
-            f"checkpoint {path} was refused: it holds Python objects that are not plain tensors or containers "
-            f"(weights_only loading; nothing from it was executed): {first}"
-        ) from None
+        refused, reason = _unpickler_reason(err)
+        if refused is not None:
+            raise CheckpointError(
+                f"checkpoint {path} was refused: it holds Python objects that are not plain tensors or containers "
+                f"(it asks for the {reason}); nothing from it was executed. Only load checkpoints you trust, and keep "
+                "safe loading on: re-save the file's state dict with torch.save from a trusted environment"
+            ) from None
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file (unreadable pickle data: "
+                              f"{reason})") from None  # fmt: skip
     except Exception as err:  # noqa: BLE001 - torch.load fails on corrupt bytes in many ways (struct.error, ...)
         raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file: {err!r}") from None
+
+
+def _plain_dict(obj: Any, path: Path, what: str) -> dict[str, Any]:
+    """``obj`` as a dict when it is a mapping or absent (None), else a CheckpointError naming ``what``."""
+    if obj is None:
+        return {}
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"checkpoint {path}: {what} must be a mapping, got {type(obj).__name__}")
+    bad = [k for k in obj if not isinstance(k, str)]
+    if bad:
+        raise CheckpointError(f"checkpoint {path}: {what} has keys that are not strings, e.g. {bad[:3]!r}")
+    return dict(obj)
 
 
 def _tensor_dict(obj: Any, path: Path, what: str) -> dict[str, torch.Tensor]:
@@ -118,7 +150,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         if missing:
             raise CheckpointError(f"checkpoint {path} lacks {sorted(missing)}")
         try:
-            pre = Preprocessing.from_dict(dict(obj["preprocessing"]))
+            pre = Preprocessing.from_dict(_plain_dict(obj["preprocessing"], path, "preprocessing"))
         except (TypeError, ValueError) as err:
             raise CheckpointError(f"checkpoint {path}: bad preprocessing metadata: {err}") from None
         if not isinstance(obj["model"], str):
@@ -126,10 +158,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         return Checkpoint(
             state_dict=_tensor_dict(obj["state_dict"], path, "state_dict"),
             model_name=obj["model"],
-            model_kwargs=dict(obj.get("model_kwargs") or {}),
+            model_kwargs=_plain_dict(obj.get("model_kwargs"), path, "model_kwargs"),
             preprocessing=pre,
             keypoint_format=str(obj.get("keypoint_format", KEYPOINT_FORMAT)),
-            meta=dict(obj.get("meta") or {}),
+            meta=_plain_dict(obj.get("meta"), path, "meta"),
             source=str(path),
         )
     if isinstance(obj, Mapping) and "format" in obj:

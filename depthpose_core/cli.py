@@ -240,7 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except (DepthPoseError, FloatingPointError) as err:  # FloatingPointError: a diverging training run
-        print(f"ERROR: {err}")
+        print(f"ERROR: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a file the commands do not check themselves (disk full, permissions, ...)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"ERROR: {where}{err.strerror or err}", file=sys.stderr)
         return 1
 
 

@@ -7,6 +7,7 @@ one ``ERROR:`` line and exit code 1. Argument parsing lives in ``cli.py``.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from depthpose_core.errors import DepthPoseError, InputError
+from depthpose_core.errors import DepthPoseError, InputError, OutputError
+from depthpose_core.io import check_writable, load_json, read_depth, write_text
 from depthpose_core.skeleton import format_people
 from depthpose_core.weights import UNTRAINED, ModelRequest, resolve_model
 
@@ -35,10 +37,15 @@ def _estimator(request: ModelRequest, runtime: RuntimeConfig, *, privacy: bool =
     return estimator
 
 
-def _write_image(path: Path, image: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), image):
-        raise InputError(f"could not write image {path}")
+def _write_image(path: Path, image: np.ndarray, *, what: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = cv2.imwrite(str(path), image)
+    except (OSError, cv2.error) as err:
+        raise OutputError(f"cannot write {what} {path}: {getattr(err, 'strerror', None) or err}") from None
+    if not written:
+        raise OutputError(f"cannot write {what} {path}: OpenCV could not write it (folder not writable, or an "
+                          "unknown image extension)")  # fmt: skip
 
 
 def _demo_scenes(seed: int, frames: int, mvor: Path | None) -> tuple[list[np.ndarray], dict, str, float]:
@@ -94,10 +101,9 @@ def demo(out_dir: Path, runtime: RuntimeConfig, *, model: str = "", untrained: b
     pck = evaluate(gt, results)
     print(f"\nMVOR PCK@0.2 against the scene's truth ({pck.num_persons} labelled persons):")
     print(format_table({estimator.info.name + ("" if estimator.info.trained else " (untrained)"): pck}))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "demo_results.json").write_text(json.dumps(results))
-    (out_dir / "demo_ground_truth.json").write_text(json.dumps(gt))
-    _write_image(out_dir / "demo_sheet.png", contact_sheet(tiles))
+    write_text(out_dir / "demo_results.json", json.dumps(results), what="results file")
+    write_text(out_dir / "demo_ground_truth.json", json.dumps(gt), what="ground-truth file")
+    _write_image(out_dir / "demo_sheet.png", contact_sheet(tiles), what="contact sheet")
     print(f"wrote {out_dir}/demo_sheet.png (the low-resolution frames enlarged, with skeletons and ids), "
           "demo_results.json, demo_ground_truth.json")  # fmt: skip
     return 0
@@ -106,10 +112,12 @@ def demo(out_dir: Path, runtime: RuntimeConfig, *, model: str = "", untrained: b
 def infer(depth_path: Path, runtime: RuntimeConfig, request: ModelRequest, *, out_json: Path | None = None,
           overlay: Path | None = None, image_id: int = 0) -> int:  # fmt: skip
     """Estimate poses on one depth file; print them and write COCO-style JSON and a low-resolution overlay."""
-    from depthpose_core.io import read_depth
     from depthpose_core.viz import draw_overlay
 
     depth = read_depth(depth_path)
+    for path, what in ((out_json, "results file"), (overlay, "overlay image")):
+        if path is not None:
+            check_writable(path, what=what)
     estimator = _estimator(request, runtime)
     print(estimator.describe())
     t0 = time.perf_counter()
@@ -121,11 +129,10 @@ def infer(depth_path: Path, runtime: RuntimeConfig, request: ModelRequest, *, ou
           f"network + decoding {(t2 - t1) * 1e3:.0f} ms")  # fmt: skip
     print(format_people(people))
     if out_json is not None:
-        out_json.parent.mkdir(parents=True, exist_ok=True)
-        out_json.write_text(json.dumps([p.to_coco_result(image_id) for p in people], indent=1))
+        write_text(out_json, json.dumps([p.to_coco_result(image_id) for p in people], indent=1), what="results file")
         print(f"wrote {out_json} ({len(people)} COCO-style results, keypoints in input-frame pixels)")
     if overlay is not None:
-        _write_image(overlay, draw_overlay(lowres, people))
+        _write_image(overlay, draw_overlay(lowres, people), what="overlay image")
         h, w = lowres.shape
         print(f"wrote {overlay} (low-resolution {w}x{h} depth enlarged by pixel replication, with skeletons)")
     return 0
@@ -134,14 +141,19 @@ def infer(depth_path: Path, runtime: RuntimeConfig, request: ModelRequest, *, ou
 def eval_results(gt_path: Path, results_path: Path, *, json_out: Path | None = None, name: str = "results") -> int:
     """Print the MVOR PCK table of a COCO results file against COCO-style ground truth."""
     from depthpose_core.eval.pck import evaluate, format_table
-    from depthpose_core.io import load_json
 
-    result = evaluate(load_json(gt_path, kind="ground truth"), load_json(results_path, kind="results"))
-    print(f"MVOR PCK@0.2 over {result.num_persons} persons in {result.num_images} images")
+    if json_out is not None:
+        check_writable(json_out, what="PCK file")
+    results = load_json(results_path, kind="results")
+    result = evaluate(load_json(gt_path, kind="ground truth"), results)
+    if not results:
+        print(f"WARNING: results file {results_path} holds no detections: every person counts as missed",
+              file=sys.stderr)  # fmt: skip
+    print(f"MVOR PCK@0.2 over {result.num_persons} persons in {result.num_images} images: {len(results)} result "
+          f"records, {result.num_matched} persons matched to one")  # fmt: skip
     print(format_table({name: result}))
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result.to_dict(), indent=1))
+        write_text(json_out, json.dumps(result.to_dict(), indent=1), what="PCK file")
         print(f"wrote {json_out}")
     return 0
 
@@ -239,6 +251,7 @@ def evaluate(
     if len({path for _, path in specs}) < len(specs):
         raise InputError("the same checkpoint is given twice: give each run once (NAME=CKPT; runs of one model, "
                          "e.g. its seeds, share a NAME)")  # fmt: skip
+    check_writable(out / "pck.json", what="evaluation output folder")
     results: dict[str, list[PCKResult]] = {}
     for label, path in specs:
         estimator = _estimator(ModelRequest(path, model_name, lowres), runtime, privacy=False)
@@ -246,16 +259,16 @@ def evaluate(
         run = run_dataset(estimator, data, images_root, file_name=depth_file_name if mvor_layout else None,
                           batch_size=batch, limit=limit)  # fmt: skip
         print(f"{label}: {run.frames} frames in {run.seconds:.1f} s ({run.frames_per_second:.2f} frames/s)")
-        out.mkdir(parents=True, exist_ok=True)
         runs = results.setdefault(label, [])
         stem = label if sum(lab == label for lab, _ in specs) == 1 else f"{label}_run{len(runs)}"
-        (out / f"{stem}_results.json").write_text(json.dumps(run.results))
+        write_text(out / f"{stem}_results.json", json.dumps(run.results), what="results file")
         runs.append(run.pck)
     table = format_table(results)
     print(f"MVOR PCK@0.2 on {data} ({results[specs[0][0]][0].num_persons} persons)")
     print(table)
-    (out / "pck_table.txt").write_text(table + "\n")
-    (out / "pck.json").write_text(json.dumps({k: [r.to_dict() for r in v] for k, v in results.items()}, indent=1))
+    write_text(out / "pck_table.txt", table + "\n", what="PCK table")
+    write_text(out / "pck.json", json.dumps({k: [r.to_dict() for r in v] for k, v in results.items()}, indent=1),
+               what="PCK file")  # fmt: skip
     plot_pck_bars(results, out / "pck.png")
     print(f"wrote {out}/pck_table.txt, pck.json, pck.png and the COCO results")
     return 0
@@ -265,10 +278,12 @@ def replay(bag: Path, out: Path, runtime: RuntimeConfig, *, topics: list[str] | 
            gt: Path | None, debug_image: bool, results: Path | None) -> int:  # fmt: skip
     """Replay a bag offline; print the counts and, with ground truth, the PCK per camera and overall."""
     from depthpose_core.eval.pck import format_table
-    from depthpose_core.io import load_json
     from depthpose_core.replay import evaluate_replay, replay_bag
 
     ground_truth = load_json(gt, kind="ground truth") if gt is not None else None
+    path = results or out.with_name(out.name + "_results.json")
+    check_writable(out, what="output bag")  # both checked before the replay: no bag without its results file
+    check_writable(path, what="results file")
     estimator = _estimator(ModelRequest(model), runtime)
     print(estimator.describe())
     summary = replay_bag(bag, out, estimator, topics=topics, debug_image=debug_image, ground_truth=ground_truth)
@@ -276,8 +291,7 @@ def replay(bag: Path, out: Path, runtime: RuntimeConfig, *, topics: list[str] | 
     for topic, out_topic in summary.topics.items():
         print(f"{topic} -> {out_topic}")
     print(f"wrote {out}")
-    path = results or out.with_name(out.name + "_results.json")
-    path.write_text(json.dumps([r for rs in summary.results.values() for r in rs]))
+    write_text(path, json.dumps([r for rs in summary.results.values() for r in rs]), what="results file")
     print(f"wrote {path}")
     stopped = summary.interrupted or summary.error is not None
     if ground_truth is not None and stopped:

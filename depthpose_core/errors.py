@@ -21,5 +21,9 @@ class InputError(DepthPoseError):
     """A depth frame has the wrong shape, dtype or content."""
 
 
+class OutputError(DepthPoseError):
+    """An output file or folder cannot be created or written (the message names the path and what it was for)."""
+
+
 class EvaluationError(DepthPoseError):
     """Ground-truth or result files are malformed or do not fit each other."""

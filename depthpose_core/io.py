@@ -11,9 +11,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from depthpose_core.errors import EvaluationError, InputError
+from depthpose_core.errors import EvaluationError, InputError, OutputError
 
-__all__ = ["image_path", "load_json", "read_colour", "read_depth"]
+__all__ = ["check_writable", "image_path", "load_json", "read_colour", "read_depth", "write_text"]
 
 # File kind -> (expected top-level Python type, its JSON name).
 _TOP_LEVEL: dict[str, tuple[type, str]] = {
@@ -92,8 +92,8 @@ def load_json(path: str | os.PathLike[str], *, kind: str) -> Any:
         :func:`depthpose_core.eval.pck.evaluate`, not here.
 
     Raises:
-        EvaluationError: unknown ``kind``; the file is missing, unreadable, not UTF-8 or not valid JSON; or its
-            top-level value has the wrong type. The message names the file.
+        EvaluationError: unknown ``kind``; the file is missing, unreadable, not UTF-8, not valid JSON or nested
+            too deeply to parse; or its top-level value has the wrong type. The message names the file.
     """
     if kind not in _TOP_LEVEL:
         raise EvaluationError(f"unknown file kind {kind!r}; expected one of {sorted(_TOP_LEVEL)}")
@@ -116,7 +116,50 @@ def load_json(path: str | os.PathLike[str], *, kind: str) -> Any:
         raise EvaluationError(
             f"{kind} file {file} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
         ) from None
+    except RecursionError:
+        raise EvaluationError(f"{kind} file {file} nests arrays or objects too deeply to be {kind} (thousands of "
+                              "levels; COCO files nest three)") from None  # fmt: skip
     if not isinstance(data, expected):
         found = _JSON_TYPE_NAMES.get(type(data), type(data).__name__)
         raise EvaluationError(f"{kind} file {file} must hold a JSON {expected_name} at the top level, got {found}")
     return data
+
+
+def check_writable(path: str | os.PathLike[str], *, what: str) -> Path:
+    """Check, before any work, that ``path`` can be created: its nearest existing ancestor is a writable folder.
+
+    Args:
+        path: the file or folder about to be written.
+        what: what it is for, e.g. ``"results file"``; the error names it.
+
+    Raises:
+        OutputError: ``path`` is an existing folder, or lies under a file, or under a folder this user cannot
+            write to.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"cannot write {what} {target}: it is an existing folder")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {what} {target}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {what} {target}: no permission to write in {parent}")
+    return target
+
+
+def write_text(path: str | os.PathLike[str], text: str, *, what: str) -> Path:
+    """Write ``text`` to ``path`` in UTF-8, creating its folders.
+
+    Raises:
+        OutputError: the file or a folder cannot be created or written (the message names the path, ``what`` it
+            was for and the system's reason).
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise OutputError(f"cannot write {what} {target}: {err.strerror or err}") from None
+    return target

@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = run(args.out, frames=args.frames, fps=args.fps, seed=args.seed, model=args.model, mvor=args.mvor)
     except DepthPoseError as err:
-        print(f"ERROR: {err}")
+        print(f"ERROR: {err}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, ExternalShutdownException):
         return 130

@@ -296,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = live_replay(args.bag, args.out, topics=args.topic, skeleton_topics=mapping, rate=args.rate,
                              clock=args.clock, wait_s=args.wait, settle_s=args.settle, ground_truth=gt)  # fmt: skip
     except (DepthPoseError, ValueError) as err:
-        print(f"ERROR: {err}")
+        print(f"ERROR: {err}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, ExternalShutdownException):
         return 130

@@ -14,16 +14,19 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rclpy
+import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.event_handler import QoSRequestedIncompatibleQoSInfo, SubscriptionEventCallbacks
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy_impl
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSPolicyKind, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -41,7 +44,14 @@ from depthpose_ros.conversions import debug_image_msg, intrinsics_of, skeleton_m
 from depthpose_ros.counters import Count
 from depthpose_ros.latest import LatestOnly
 from depthpose_ros.msg import Skeleton2DArray
-from depthpose_ros.parameters import RuntimeSettings, declare_parameters, model_request, runtime_settings
+from depthpose_ros.parameters import (
+    RuntimeSettings,
+    check_types,
+    declare_parameters,
+    integers_as_doubles,
+    model_request,
+    runtime_settings,
+)
 from depthpose_ros.stats import FrameStats, StatsSnapshot
 
 __all__ = ["CAMERA_INFO_TOPIC", "INPUT_TOPIC", "NODE_NAME", "OUTPUT_TOPIC", "DepthPoseNode", "main"]
@@ -112,6 +122,7 @@ class DepthPoseNode(Node):
         self._last_seq: dict[bytes, int] = {}  # last publication sequence number per publisher
         self._camera_info: CameraInfo | None = None
         self._camera_info_topic = ""
+        self.add_pre_set_parameters_callback(integers_as_doubles)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self._skeleton_pub = self.create_publisher(Skeleton2DArray, OUTPUT_TOPIC, 10)
@@ -240,6 +251,7 @@ class DepthPoseNode(Node):
         values = dict(self._values)
         values.update({p.name: p.value for p in params})
         try:
+            check_types({p.name: p.value for p in params})
             runtime = runtime_settings(values)
         except ValueError as err:
             return SetParametersResult(successful=False, reason=str(err))
@@ -370,10 +382,41 @@ class DepthPoseNode(Node):
         super().destroy_node()
 
 
+def _params_file_problem(argv: Sequence[str]) -> str | None:
+    """What is wrong with a ``--params-file`` in ``argv`` (missing, unreadable, not YAML, not a mapping), checked
+    before ``rclpy.init`` so the user gets the node's one line instead of rcl's parser trace."""
+    ros_args = list(argv)[list(argv).index("--ros-args") + 1 :] if "--ros-args" in argv else []
+    files = [ros_args[i + 1] for i, a in enumerate(ros_args[:-1]) if a == "--params-file"]
+    for name in files:
+        try:
+            text = Path(name).read_text()
+        except OSError as err:
+            return f"params file {name} cannot be read: {err.strerror or err}"
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            return f"params file {name} is not valid YAML: {' '.join(str(err).split())}"
+        if not isinstance(loaded, dict):
+            return f"params file {name} must map node names to ros__parameters, got {type(loaded).__name__}"
+    return None
+
+
 def main(args: Sequence[str] | None = None) -> int:
-    """Console script ``depthpose_node``: ``depthpose_node --ros-args --params-file config/depthpose.yaml``."""
+    """Console script ``depthpose_node``: ``depthpose_node --ros-args --params-file config/depthpose.yaml``.
+
+    Returns 0 after a normal shutdown, 1 (one ``ERROR:`` line on stderr, no traceback) when the node cannot start.
+    """
     logging.basicConfig(level=logging.WARNING)
-    rclpy.init(args=None if args is None else list(args))
+    argv = list(sys.argv if args is None else args)
+    problem = _params_file_problem(argv)
+    if problem is not None:
+        print(f"ERROR: {NODE_NAME}: {problem}", file=sys.stderr)
+        return 1
+    try:
+        rclpy.init(args=argv)
+    except _rclpy_impl.RCLError as err:  # other malformed ROS arguments: rcl's words without its source locations
+        print(f"ERROR: {NODE_NAME} cannot start ROS: {str(err).split(', at ')[0]}", file=sys.stderr)
+        return 1
     node = None
     try:
         node = DepthPoseNode()

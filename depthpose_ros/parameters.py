@@ -3,7 +3,8 @@
 ``config/depthpose.yaml`` documents every entry of :data:`PARAMETERS` with the same default (a test checks it).
 Read-only parameters are fixed at start-up (model, device, input pipeline, QoS, optional outputs): changing them
 through the parameter service is refused by rclpy with the reason "read-only". The others take effect on the
-next frame.
+next frame. Types are checked by the node, in its own words, at start-up and on every change: a whole number is
+accepted for a double parameter (``decoder.peak_threshold:=0`` means 0.0).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 from depthpose_core.backends import BACKENDS
 from depthpose_core.config import RuntimeConfig
@@ -25,7 +27,8 @@ from depthpose_core.runtime import PRECISION_CHOICES
 from depthpose_core.tracking import TrackerParams
 from depthpose_core.weights import ModelRequest
 
-__all__ = ["PARAMETERS", "ParamSpec", "RuntimeSettings", "declare_parameters", "model_request", "runtime_settings"]
+__all__ = ["PARAMETERS", "ParamSpec", "RuntimeSettings", "check_types", "declare_parameters", "integers_as_doubles",
+           "model_request", "runtime_settings"]
 
 _RESTART = " Read-only: fixed at start-up (restart the node to change it)."
 
@@ -41,10 +44,24 @@ class ParamSpec:
     high: float | None = None
     choices: tuple[str, ...] = ()
 
+    @property
+    def type_name(self) -> str:
+        """What a value must be, in the words the node's errors use."""
+        return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[type(self.default)]
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` has this parameter's type (a whole number counts as a double)."""
+        if isinstance(self.default, bool) or isinstance(value, bool):
+            return isinstance(self.default, bool) and isinstance(value, bool)
+        if isinstance(self.default, float):
+            return isinstance(value, (int, float))
+        return isinstance(value, type(self.default))
+
     def descriptor(self) -> ParameterDescriptor:
-        """The rclpy descriptor: description, read-only flag, numeric range and allowed values."""
+        """The rclpy descriptor: description, read-only flag, numeric range and allowed values. Typing is dynamic
+        so that the node, not rclpy, checks types (:func:`check_types`) and can accept 0 for 0.0."""
         text = self.description + (_RESTART if self.read_only else "")
-        d = ParameterDescriptor(name=self.name, description=text, read_only=self.read_only)
+        d = ParameterDescriptor(name=self.name, description=text, read_only=self.read_only, dynamic_typing=True)
         if self.choices:
             d.additional_constraints = "one of: " + ", ".join(self.choices)
         if self.low is not None and self.high is not None:
@@ -92,7 +109,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
                 choices=MODES if name == "mode" else (), low=doc.low, high=doc.high)
       for name, doc in DECODER_SETTINGS.items()),
     ParamSpec("tracking.min_iou", _TRACKER.min_iou, "A person keeps a track's id only if its keypoint box "
-              "overlaps the track's predicted box by at least this IoU, in (0, 1].", low=0.0, high=1.0),
+              "overlaps the track's predicted box by at least this IoU, in [0.01, 1].", low=0.01, high=1.0),
     ParamSpec("tracking.max_age_s", _TRACKER.max_age_s, "A track ends (its id is retired) after this many seconds "
               "of image time without a match.", low=0.0, high=3600.0),
     ParamSpec("max_rate", 0.0, "Most frames per second to process (Hz); newer frames replace a waiting one and "
@@ -130,14 +147,47 @@ def declare_parameters(node: Node) -> dict[str, Any]:
     """Declare :data:`PARAMETERS` on ``node`` (YAML files and ``-p`` overrides apply) and return their values.
 
     Raises:
-        ValueError: a value outside its choices.
+        ValueError: a value of the wrong type or outside its choices.
     """
     declared = node.declare_parameters("", [(p.name, p.default, p.descriptor()) for p in PARAMETERS])
     values = {param.name: param.value for param in declared}
+    check_types(values)
+    whole = [name for name in _DOUBLES if type(values[name]) is int]
+    values.update({name: float(values[name]) for name in whole})
+    changeable = [Parameter(name, Parameter.Type.DOUBLE, values[name]) for name in whole if not _SPECS[name].read_only]
+    if changeable:  # stored as the doubles they stand for (`ros2 param get` shows a double)
+        node.set_parameters(changeable)
     for spec in PARAMETERS:
         if spec.choices and values[spec.name] not in spec.choices:
             raise ValueError(f"parameter {spec.name} is {values[spec.name]!r}; it must be one of {list(spec.choices)}")
     return values
+
+
+_SPECS = {spec.name: spec for spec in PARAMETERS}
+_DOUBLES = tuple(spec.name for spec in PARAMETERS if isinstance(spec.default, float))
+
+
+def check_types(values: Mapping[str, Any]) -> None:
+    """Check that every known parameter in ``values`` has its type and lies in its advertised range.
+
+    Raises:
+        ValueError: names the parameter, the type or range it needs and the value given.
+    """
+    for name, value in values.items():
+        spec = _SPECS.get(name)
+        if spec is None:
+            continue
+        if not spec.accepts(value):
+            raise ValueError(f"parameter {name} must be {spec.type_name}, got {value!r}")
+        if spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:
+            raise ValueError(f"parameter {name} must be in [{spec.low}, {spec.high}], got {value!r}")
+
+
+def integers_as_doubles(params: list[Parameter]) -> list[Parameter]:
+    """Pre-set callback: a whole number given for a double parameter becomes that double (then rclpy applies the
+    double's range, and the node's callback sees the type it declared)."""
+    return [Parameter(p.name, Parameter.Type.DOUBLE, float(p.value))
+            if p.name in _DOUBLES and p.type_ == Parameter.Type.INTEGER else p for p in params]  # fmt: skip
 
 
 def model_request(values: Mapping[str, Any]) -> ModelRequest:

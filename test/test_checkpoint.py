@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import warnings
 
 import pytest
 import torch
@@ -42,9 +43,12 @@ def test_plain_state_dict_is_recognised(tmp_path: pathlib.Path) -> None:
 def test_hostile_checkpoint_is_refused_without_running_code(tmp_path: pathlib.Path) -> None:
     marker = tmp_path / "pwned"
     torch.save({"state_dict": _Exploit(marker)}, tmp_path / "evil.pth")
-    with pytest.raises(CheckpointError, match="refused"):
+    with pytest.raises(CheckpointError, match="refused") as err:
         load_checkpoint(tmp_path / "evil.pth")
     assert not marker.exists()
+    text = str(err.value)
+    assert "global getattr" in text  # names what it refused (Path.touch pickles as getattr(Path, "touch"))
+    assert "weights_only=False" not in text and "will likely succeed" not in text and "safe_globals" not in text
 
 
 @pytest.mark.parametrize("kind", ["random", "truncated", "empty", "text"])
@@ -59,8 +63,13 @@ def test_corrupt_files_name_the_problem(tmp_path: pathlib.Path, kind: str) -> No
         "text": b"hello",
     }[kind]
     path.write_bytes(data)
-    with pytest.raises(CheckpointError, match="bad.pth"):
-        load_checkpoint(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no raw torch warning reaches the user either
+        with pytest.raises(CheckpointError, match="bad.pth") as err:
+            load_checkpoint(path)
+    text = str(err.value)
+    assert "corrupt or not a PyTorch file" in text and "refused" not in text and "Python objects" not in text
+    assert "weights_only" not in text and "will likely succeed" not in text  # never advice to load unsafely
 
 
 def test_missing_file_and_wrong_contents(tmp_path: pathlib.Path) -> None:
@@ -76,3 +85,19 @@ def test_missing_file_and_wrong_contents(tmp_path: pathlib.Path) -> None:
                 "state_dict": {"w": torch.zeros(1)}}, tmp_path / "badpre.pth")  # fmt: skip
     with pytest.raises(CheckpointError, match="preprocessing"):
         load_checkpoint(tmp_path / "badpre.pth")
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("model_kwargs", [1, 2], "model_kwargs must be a mapping, got list"),
+    ("meta", ["a"], "meta must be a mapping, got list"),
+    ("preprocessing", "64x48", "preprocessing must be a mapping, got str"),
+    ("model_kwargs", {1: 2}, "model_kwargs has keys that are not strings"),
+])  # fmt: skip
+def test_metadata_of_the_wrong_type_is_a_checkpoint_error(tmp_path: pathlib.Path, key: str, value: object,
+                                                           words: str) -> None:  # fmt: skip
+    pre = Preprocessing(lowres_size=(64, 48), model_size=(64, 48)).to_dict()
+    payload = {"format": CHECKPOINT_FORMAT, "model": "depthpose", "state_dict": {"w": torch.zeros(1)},
+               "preprocessing": pre, key: value}  # fmt: skip
+    torch.save(payload, tmp_path / "odd.pth")
+    with pytest.raises(CheckpointError, match=words):
+        load_checkpoint(tmp_path / "odd.pth")

@@ -65,15 +65,16 @@ def test_infer_reports_bad_files_without_a_traceback(tmp_path: pathlib.Path,
     np.save(tmp_path / "d.npy", np.full((480, 640), 2.0, np.float32))
     (tmp_path / "bad.pth").write_bytes(b"not a checkpoint")
     assert main(["infer", str(tmp_path / "d.npy"), "--model", str(tmp_path / "bad.pth")]) == 1
-    assert "ERROR: checkpoint" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "ERROR: checkpoint" in captured.err and "ERROR" not in captured.out  # errors go to stderr
     assert main(["infer", str(tmp_path / "missing.png"), "--untrained"]) == 1
-    assert "does not exist" in capsys.readouterr().out
+    assert "does not exist" in capsys.readouterr().err
     (tmp_path / "bad.yaml").write_text("device: [\n")
     assert main(["infer", str(tmp_path / "d.npy"), "--untrained", "--config", str(tmp_path / "bad.yaml")]) == 1
-    assert "not valid YAML" in capsys.readouterr().out
+    assert "not valid YAML" in capsys.readouterr().err
     np.save(tmp_path / "rgb.npy", np.zeros((480, 640, 3), np.uint8))
     assert main(["infer", str(tmp_path / "rgb.npy"), "--untrained"]) == 1
-    assert "single-channel" in capsys.readouterr().out
+    assert "single-channel" in capsys.readouterr().err
 
 
 def test_eval_results_prints_the_published_openpose_row(tmp_path: pathlib.Path, mvor_dir: pathlib.Path,
@@ -84,15 +85,45 @@ def test_eval_results_prints_the_published_openpose_row(tmp_path: pathlib.Path, 
     assert code == 0
     text = capsys.readouterr().out
     row = next(line for line in text.splitlines() if line.startswith("OpenPose"))
-    assert row.split()[1:] == ["70.4", "69.9", "42.3", "57.6", "45.3", "57.1"]
-    assert json.loads(out.read_text())["num_persons"] == 2926
+    assert row.split()[1:7] == ["70.4", "69.9", "42.3", "57.6", "45.3", "57.1"]
+    saved = json.loads(out.read_text())
+    assert saved["num_persons"] == 2926
+    assert row.split()[7] == f"{100.0 * saved['num_matched'] / 2926:.1f}"  # recall: people matched / labelled
+
+
+def test_outputs_that_cannot_be_written_are_one_error_naming_the_path(
+    tmp_path: pathlib.Path, mvor_dir: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a_file").write_text("")
+    blocked = tmp_path / "a_file" / "sub" / "out.json"  # under a file: fails for any user, root included
+    np.save(tmp_path / "d.npy", np.full((480, 640), 2000, np.uint16))
+    gt, res = str(mvor_dir / "camma_mvor_2018.json"), str(mvor_dir / "openpose_kps.json")
+    for argv, what in [
+        (["infer", str(tmp_path / "d.npy"), "--untrained", "--out-json", str(blocked)], "results file"),
+        (["infer", str(tmp_path / "d.npy"), "--untrained", "--overlay", str(blocked)], "overlay image"),
+        (["eval-results", gt, res, "--json", str(blocked)], "PCK file"),
+    ]:
+        assert main(argv) == 1, argv
+        captured = capsys.readouterr()
+        assert f"ERROR: cannot write {what} {blocked}: {tmp_path / 'a_file'} is a file, not a folder" in captured.err
+        assert "Traceback" not in captured.err and "ERROR" not in captured.out
+    assert not (tmp_path / "d_poses.json").exists()  # checked before the work: nothing else written either
+
+
+def test_eval_results_on_an_empty_results_list_warns(tmp_path: pathlib.Path, mvor_dir: pathlib.Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    (tmp_path / "r.json").write_text("[]")
+    assert main(["eval-results", str(mvor_dir / "camma_mvor_2018.json"), str(tmp_path / "r.json")]) == 0
+    captured = capsys.readouterr()
+    assert "holds no detections: every person counts as missed" in captured.err
+    assert "0 result records, 0 persons matched to one" in captured.out
 
 
 def test_eval_results_rejects_malformed_json(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "gt.json").write_text("{not json")
     (tmp_path / "r.json").write_text("[]")
     assert main(["eval-results", str(tmp_path / "gt.json"), str(tmp_path / "r.json")]) == 1
-    text = capsys.readouterr().out
+    text = capsys.readouterr().err
     assert "ERROR" in text and "gt.json" in text
 
 
@@ -116,7 +147,7 @@ def test_infer_with_a_project_checkpoint_writes_both_files_by_default(
     assert cv2.imread(str(tmp_path / "cam1_overlay.png")).shape == (12 * 8, 16 * 8, 3)
     # The checkpoint's recorded preprocessing cannot be overridden from the command line.
     assert main(["infer", str(png), "--model", str(tiny_weights[0]), "--device", "cpu", "--lowres", "64x48"]) == 1
-    assert "cannot be overridden" in capsys.readouterr().out
+    assert "cannot be overridden" in capsys.readouterr().err
 
 
 def test_infer_with_a_plain_state_dict_needs_its_options(
@@ -124,7 +155,7 @@ def test_infer_with_a_plain_state_dict_needs_its_options(
 ) -> None:
     np.save(tmp_path / "d.npy", make_demo_frame(5)[0])
     assert main(["infer", str(tmp_path / "d.npy"), "--model", str(tiny_weights[1]), "--device", "cpu"]) == 1
-    assert "plain state dict" in capsys.readouterr().out
+    assert "plain state dict" in capsys.readouterr().err
     code = main(["infer", str(tmp_path / "d.npy"), "--model", str(tiny_weights[1]), "--model-name", "depthpose",
                  "--lowres", "16x12", "--near-mm", "400", "--far-mm", "5000", "--device", "cpu",
                  "--no-flip"])  # fmt: skip

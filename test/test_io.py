@@ -77,6 +77,7 @@ def test_load_json_reads_both_kinds(tmp_path: Path) -> None:
         ("{}", "results", "results file .*bad.json must hold a JSON array at the top level, got object"),
         ("3", "results", "must hold a JSON array at the top level, got number"),
         ("[]", "detections", "unknown file kind 'detections'"),
+        ("[" * 100_000 + "]" * 100_000, "results", "results file .*bad.json nests arrays or objects too deeply"),
     ],
 )
 def test_load_json_errors_name_the_file(tmp_path: Path, content: str | bytes | None, kind: str, message: str) -> None:

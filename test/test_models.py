@@ -23,6 +23,7 @@ from depthpose_core.models import (
     register_model,
 )
 from depthpose_core.models._blocks import SR_STAGES, BranchConfig, SRBlock, SRStageConfig
+from depthpose_core.models._lite import DepthwiseConv3x3
 
 # Small inputs (W, H) that keep a backward pass cheap, and the stage count of each model.
 SMALL_INPUT = {"depthpose": (8, 6), "depthpose_lite": (8, 6), "rtpose_1ch": (32, 24), "rtpose_lite": (32, 24),
@@ -374,3 +375,26 @@ def test_width_is_recorded_in_checkpoints(tmp_path) -> None:
     assert est.model.width == 0.25
     x = torch.rand(1, 1, 48, 64)
     torch.testing.assert_close(est.model(x)[1], slim.eval()(x)[1])  # channels-last on the CPU: not bit-equal
+
+
+@pytest.mark.parametrize("dilation", [2, 4])
+@pytest.mark.parametrize("size", [(48, 64), (60, 80), (47, 61)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_dilated_depthwise_on_sub_grids_equals_the_dilated_convolution(dilation: int, size: tuple[int, int],
+                                                                       channels_last: bool) -> None:  # fmt: skip
+    torch.manual_seed(dilation)
+    fast = DepthwiseConv3x3(6, dilation=dilation)
+    plain = nn.Conv2d(6, 6, 3, padding=dilation, dilation=dilation, groups=6, bias=False)
+    plain.load_state_dict(fast.state_dict())  # the same parameters under the same names
+    x = torch.randn(2, 6, *size)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ya, yb = fast(xa), plain(xb)
+    assert ya.shape == yb.shape == x.shape and torch.allclose(ya, yb, atol=1e-5)
+    g = torch.randn_like(ya)
+    ya.backward(g)
+    yb.backward(g)
+    assert xa.grad is not None and xb.grad is not None and torch.allclose(xa.grad, xb.grad, atol=1e-5)
+    assert fast.weight.grad is not None and plain.weight.grad is not None
+    assert torch.allclose(fast.weight.grad, plain.weight.grad, rtol=1e-4, atol=1e-3)  # sums over 2x6x3000 terms

@@ -377,10 +377,11 @@ def _valid_gt() -> dict[str, Any]:
         (lambda gt: gt["annotations"][0].update(image_id=7), "image_id 7 is not in the ground-truth images"),
         (lambda gt: gt["annotations"][0].update(image_id=None), "'image_id' must be an integer or a string"),
         (lambda gt: gt["annotations"][0]["keypoints"].pop(), "'keypoints' must hold 30 numbers .* got 29"),
-        (lambda gt: gt["annotations"][0]["keypoints"].__setitem__(4, "1"), r"keypoints\[4\] must be a number"),
-        (lambda gt: gt["annotations"][0]["keypoints"].__setitem__(4, True), r"keypoints\[4\] must be a number"),
+        (lambda gt: gt["annotations"][0]["keypoints"].__setitem__(4, "1"), r"keypoints\[4\] must be a finite number"),
+        (lambda gt: gt["annotations"][0]["keypoints"].__setitem__(4, True), r"keypoints\[4\] must be a finite number"),
         (lambda gt: gt["annotations"][0]["keypoints"].__setitem__(3, math.nan), r"keypoints\[3\] must be a finite"),
         (lambda gt: gt["annotations"][0]["keypoints"].__setitem__(3, math.inf), r"keypoints\[3\] must be a finite"),
+        (lambda gt: gt["annotations"][0]["keypoints"].__setitem__(3, 10**400), r"keypoints\[3\] must be a finite"),
         (lambda gt: gt["annotations"][0].update(only_bbox=1), "no person to evaluate"),
     ],
 )
@@ -410,8 +411,12 @@ def test_ground_truth_must_be_a_dict() -> None:
         (detection(PERSON) | {"coco_keypoints": mvor_keypoints(PERSON)}, "'coco_keypoints' must hold 51 numbers .* 30"),
         ({"image_id": 1, "score": 1.0, "keypoints": [0.0] * 40}, "'keypoints' must hold 51 or 30 numbers .* 40"),
         ({"image_id": 1, "score": 1.0, "keypoints": None}, "'keypoints' must be a list of 51 or 30 numbers"),
-        ({"image_id": 1, "score": 1.0, "keypoints": [None] * 30}, r"keypoints\[0\] must be a number, got None"),
+        ({"image_id": 1, "score": 1.0, "keypoints": [None] * 30}, r"keypoints\[0\] must be a finite number, got None"),
         ({"image_id": 1, "score": 1.0, "keypoints": [math.nan] * 30}, r"keypoints\[0\] must be a finite number"),
+        # JSON integers of any length: too large for a float is a clear error, shown shortened
+        (detection(PERSON, score=10**400), r"'score' must be a finite number, got 1000.*\(401 characters\)"),
+        ({"image_id": 1, "score": 1.0, "keypoints": [10**400] * 30}, r"keypoints\[0\] must be a finite number"),
+        (detection(PERSON, image_id=10**400), r"\(image_id 1000.*\(401 characters\)\): image_id is not in"),
     ],
 )
 def test_malformed_results_raise(record: Any, message: str) -> None:

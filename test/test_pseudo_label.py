@@ -179,4 +179,4 @@ def test_pseudo_label_command_writes_labels_the_loader_reads(astronaut_root: Pat
                                                  decode_frame=(384, 384)), TargetConfig(sr_factor=0))[0]  # fmt: skip
     assert sample["heat"][J["nose"]].max() > 0.5
     assert main(["pseudo-label", str(tmp_path / "empty"), "--out", str(out)]) == 1
-    assert "no colour frames found" in capsys.readouterr().out
+    assert "no colour frames found" in capsys.readouterr().err

@@ -223,9 +223,25 @@ def test_replay_command(
     assert "/cam2/depth/skeletons" in text  # and only cam2's camera infos were copied
     assert "MVOR PCK@0.2" in text and isinstance(json.loads((tmp_path / "out_results.json").read_text()), list)
     assert main(["replay", str(tmp_path / "nothing"), "--out", str(tmp_path / "o2"), "--model", str(tiny_model)]) == 1
-    assert "not a readable rosbag2" in capsys.readouterr().out
+    assert "not a readable rosbag2" in capsys.readouterr().err
     with pytest.raises(DepthPoseError, match="no image topic"):
         replay_bag(synth_bag / "bags/seq000", tmp_path / "o3", _estimator(tiny_model), topics=["/x"], progress=False)
+
+
+@pytest.mark.parametrize("which", ["--out", "--results"])
+def test_replay_outputs_that_cannot_be_written_fail_before_anything_is_written(
+    synth_bag: Path, tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], which: str
+) -> None:
+    (tmp_path / "a_file").write_text("")
+    blocked = tmp_path / "a_file" / "x"  # a path under a file cannot be created, whoever runs the test (even root)
+    paths = {"--out": str(tmp_path / "out"), "--results": str(tmp_path / "r.json")} | {which: str(blocked)}
+    args = ["replay", str(synth_bag / "bags/seq000"), "--model", str(tiny_model), "--no-flip"]
+    code = main([*args, "--out", paths["--out"], "--results", paths["--results"]])
+    captured = capsys.readouterr()
+    what = "output bag" if which == "--out" else "results file"
+    assert code == 1 and f"ERROR: cannot write {what} {blocked}: {tmp_path / 'a_file'} is a file" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    assert not (tmp_path / "out").exists() and not (tmp_path / "r.json").exists()  # nothing half-written
 
 
 def test_message_types_hash_like_rosidl() -> None:

@@ -26,6 +26,7 @@ from depthpose_core.demo_scene import make_demo_frame
 from depthpose_core.messages import stamp_ns
 from depthpose_core.targets import render_maps
 from depthpose_ros.node import DepthPoseNode
+from depthpose_ros.parameters import PARAMETERS
 
 
 class Harness:
@@ -181,6 +182,35 @@ def test_threshold_changes_apply_on_the_next_frame_and_fixed_parameters_are_refu
     refused = _set(harness, "decoder.min_inlier_fraction", 1.0)
     assert not refused.successful and "min_inlier_fraction" in refused.reason
     assert harness.node.get_parameter("decoder.mode").value == "fast"
+
+
+@pytest.mark.parametrize("harness", [{"decoder.peak_threshold": 1, "max_rate": 0}], indirect=True)
+def test_whole_numbers_are_doubles_and_ranges_are_what_is_accepted(harness: Harness) -> None:
+    # `decoder.peak_threshold:=1` at start-up and `ros2 param set ... 0` later both mean the double
+    assert harness.node.get_parameter("decoder.peak_threshold").value == 1.0
+    assert harness.node.get_parameter("decoder.peak_threshold").type_ == RclpyParameter.Type.DOUBLE
+    assert _set(harness, "decoder.peak_threshold", 0).successful
+    assert harness.node.get_parameter("decoder.peak_threshold").value == 0.0
+    assert harness.node.get_parameter("decoder.peak_threshold").type_ == RclpyParameter.Type.DOUBLE
+    # every advertised range end is accepted, and nothing past it
+    for name, spec in ((s.name, s) for s in PARAMETERS if s.low is not None and not s.read_only):
+        value = type(spec.default)(spec.low)
+        assert _set(harness, name, value).successful, name
+        assert _set(harness, name, type(spec.default)(spec.high)).successful, name
+        step = 1 if isinstance(value, int) else 0.001
+        below, above = _set(harness, name, value - step), _set(harness, name, type(value)(spec.high) + step)
+        assert not below.successful and name in below.reason, (name, below.reason)
+        assert not above.successful and name in above.reason, (name, above.reason)
+        assert _set(harness, name, spec.default).successful
+    descriptor = harness.node.describe_parameter("tracking.min_iou")
+    assert (descriptor.floating_point_range[0].from_value, descriptor.floating_point_range[0].to_value) == (0.01, 1.0)
+    # the wrong type is refused in the node's words, not rclpy's numbered types
+    refused = _set(harness, "decoder.peak_threshold", "high")
+    assert not refused.successful and refused.reason == "parameter decoder.peak_threshold must be a number, got 'high'"
+    refused = _set(harness, "decoder.max_peaks", 2.5)
+    assert not refused.successful and refused.reason == "parameter decoder.max_peaks must be a whole number, got 2.5"
+    refused = _set(harness, "flip_test", 1)
+    assert not refused.successful and refused.reason == "parameter flip_test must be true or false, got 1"
 
 
 def _bad_images() -> list[tuple[str, Image]]:

@@ -147,6 +147,7 @@ def test_full_ros_build_installs_node_launch_config_and_both_python_packages(tmp
     assert (prefix / "share" / "ament_index" / "resource_index" / "packages" / "depthpose_ros").is_file()
     for name in ("depthpose_ros/node.py", "depthpose_ros/msg/_skeleton2_d_array.py", "depthpose_core/inference.py",
                  "depthpose_core/models/depthpose.py", "depthpose_core/decode/fast.py",
+                 "depthpose_core/weights/depthpose_lite_64x48_synth.pth",
                  "depthpose_core/weights/depthpose_w0125_64x48_synth.pth", "depthpose_core/weights/MODEL_CARD.md"):
         assert (site / name).is_file(), name
     # The installed node code and the installed messages import as one package from the install tree.

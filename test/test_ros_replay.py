@@ -93,14 +93,14 @@ def test_under_overload_the_drops_match_what_the_node_reports(synth_bag: Path, t
 def test_without_a_node_it_says_so(synth_bag: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bag = str(synth_bag / "bags/seq000")
     assert main([bag, "--out", str(tmp_path / "o"), "--wait", "1"]) == 1
-    assert f"no node subscribed to ['{IMAGES}'] within 1 s" in capsys.readouterr().out
+    assert f"no node subscribed to ['{IMAGES}'] within 1 s" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # nothing recorded: no empty bag left behind to block the next run
     assert main([str(tmp_path / "missing"), "--out", str(tmp_path / "o2")]) == 1
-    assert "not a readable rosbag2" in capsys.readouterr().out
+    assert "not a readable rosbag2" in capsys.readouterr().err
     assert main([bag, "--out", str(tmp_path / "o3"), "--topic", "/cam9/depth"]) == 1
-    assert "has no image topic ['/cam9/depth']" in capsys.readouterr().out
+    assert "has no image topic ['/cam9/depth']" in capsys.readouterr().err
     assert main([bag, "--out", str(tmp_path / "o4"), "--rate", "0"]) == 1
-    assert "rate must be > 0" in capsys.readouterr().out
+    assert "rate must be > 0" in capsys.readouterr().err
 
 
 def test_live_demo_runs_the_node_with_the_shipped_weights(tmp_path: Path, mvor_dir: Path,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from samples import EAGER
@@ -22,6 +23,7 @@ from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.runner import run_dataset
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.models import build_model
+from depthpose_core.preprocess import HOLE_VALUE
 from depthpose_core.synth import WorldParams
 from depthpose_core.train import Trainer, init_from_rtpose_coco, load_train_config, pose_loss, sr_loss
 
@@ -41,7 +43,7 @@ def tiny_set(tmp_path_factory: pytest.TempPathFactory, synth_dataset: Callable[.
         " augment: null, heatmap_sigma: 14.0}\n"
         "optim: {optimizer: adam, lr: 0.001, iterations: 320, lr_steps: [1000], batch_size: 4, warmup: 10}\n"
         "loss: {pose: 1.0, sr: 1.0}\n"
-        "precision: bf16\nchannels_last: true\nval_every: 160\ncheckpoint_every: 160\nlog_every: 10\n"
+        "precision: fp32\nchannels_last: true\nval_every: 160\ncheckpoint_every: 160\nlog_every: 10\n"
         "device: cpu\n"
     )
     return root
@@ -90,12 +92,19 @@ def test_lite_recipe_smoke_run_loss_falls(tiny_set: Path) -> None:
     assert history[-1]["loss_sr"] < 0.5 * history[0]["loss_sr"], history
     est = PoseEstimator.from_checkpoint(tiny_set / "lite" / "model_final.pth", **EAGER)
     assert est.info.name == "depthpose_lite" and est.preprocessing.downsampling == "valid_area"
+    holes = np.full((240, 320), 3000, np.uint16)
+    holes[:10, :10] = 0  # one low-resolution cell without a reading: its own value at inference too
+    low = est.to_lowres(holes)
+    assert low[0, 0] == HOLE_VALUE and np.allclose(low[1:], low[1, 1])
 
 
 def test_config_errors_name_the_problem(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("optim: {learning_rate: 0.1}\n")
     with pytest.raises(DepthPoseError, match="unknown keys \\['learning_rate'\\]"):
         load_train_config(tmp_path / "bad.yaml")
+    (tmp_path / "ingress.yaml").write_text("model: {downsampling: lanczos}\n")
+    with pytest.raises(DepthPoseError, match="model.downsampling 'lanczos' is not one of"):
+        load_train_config(tmp_path / "ingress.yaml")
     (tmp_path / "loop.yaml").write_text("base: loop.yaml\n")
     with pytest.raises(DepthPoseError, match="nest too deep"):
         load_train_config(tmp_path / "loop.yaml")

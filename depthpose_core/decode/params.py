@@ -30,7 +30,7 @@ DECODER_SETTINGS: dict[str, SettingDoc] = {
     "paf_threshold": SettingDoc("A limb sample is an inlier when the PAF component along the limb is strictly "
                                 "above this (unit-vector units).", -1.0, 1.0),
     "min_inlier_fraction": SettingDoc("A limb candidate needs strictly more than this fraction of its samples to be "
-                                      "inliers, in [0, 1).", 0.0, 1.0),
+                                      "inliers, in [0, 0.99] (1 would accept no limb).", 0.0, 0.99),
     "num_samples": SettingDoc("Points sampled on each candidate limb, end points included (at least 2).", 2, 100),
     "min_parts": SettingDoc("A person needs at least this many joints (1 or more).", 1, 18),
     "min_mean_score": SettingDoc("A person needs (sum of its joint and limb scores) / (number of joints) of at "

@@ -7,6 +7,7 @@ is missing, whatever its visibility flag or score.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +85,7 @@ def parse_ground_truth(gt: Any) -> GroundTruth:
         where = f"ground truth image {i}"
         image_id = _image_id(_require_dict(image, where), "id", where)
         if image_id in index_of:
-            raise EvaluationError(f"{where}: duplicate image id {image_id!r} (also image {index_of[image_id]})")
+            raise EvaluationError(f"{where}: duplicate image id {_shown(image_id)} (also image {index_of[image_id]})")
         index_of[image_id] = i
 
     joints: list[np.ndarray] = []
@@ -93,15 +94,15 @@ def parse_ground_truth(gt: Any) -> GroundTruth:
         where = f"ground truth annotation {i}"
         ann = _require_dict(ann, where)
         if "id" in ann:
-            where += f" (id {ann['id']!r})"
+            where += f" (id {_shown(ann['id'])})"
         image_id = _image_id(ann, "image_id", where)
         if image_id not in index_of:
-            raise EvaluationError(f"{where}: image_id {image_id!r} is not in the ground-truth images")
+            raise EvaluationError(f"{where}: image_id {_shown(image_id)} is not in the ground-truth images")
         if "only_bbox" not in ann:
             raise EvaluationError(f"{where}: missing key 'only_bbox'")
         only_bbox = ann["only_bbox"]
         if isinstance(only_bbox, bool) or only_bbox not in (0, 1):
-            raise EvaluationError(f"{where}: 'only_bbox' must be 0 or 1, got {only_bbox!r}")
+            raise EvaluationError(f"{where}: 'only_bbox' must be 0 or 1, got {_shown(only_bbox)}")
         if only_bbox == 1:
             continue
         xy = _keypoints(ann, "keypoints", (_NUM_MVOR,), where)[:, :2]
@@ -145,7 +146,7 @@ def parse_results(results: Any, index_of: Mapping[Hashable, int]) -> Detections:
         where = f"results record {i}"
         record = _require_dict(record, where)
         image_id = _image_id(record, "image_id", where)
-        where += f" (image_id {image_id!r})"
+        where += f" (image_id {_shown(image_id)})"
         if image_id not in index_of:
             raise EvaluationError(f"{where}: image_id is not in the ground-truth images")
         image_index[i] = index_of[image_id]
@@ -187,17 +188,35 @@ def _image_id(record: dict[str, Any], key: str, where: str) -> Hashable:
         raise EvaluationError(f"{where}: missing key {key!r}")
     value = record[key]
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise EvaluationError(f"{where}: {key!r} must be an integer or a string, got {value!r}")
+        raise EvaluationError(f"{where}: {key!r} must be an integer or a string, got {_shown(value)}")
     return value
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number; None for bools, non-numbers, NaN, infinities and integers
+    too large for a float (JSON allows any number of digits)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER_TYPES):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, shortened: a huge JSON integer would fill the screen."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _number(record: dict[str, Any], key: str, where: str) -> float:
     if key not in record:
         raise EvaluationError(f"{where}: missing key {key!r}")
-    value = record[key]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER_TYPES) or not np.isfinite(value):
-        raise EvaluationError(f"{where}: {key!r} must be a finite number, got {value!r}")
-    return float(value)
+    number = _finite(record[key])
+    if number is None:
+        raise EvaluationError(f"{where}: {key!r} must be a finite number, got {_shown(record[key])}")
+    return number
 
 
 def _keypoints(record: dict[str, Any], key: str, joint_counts: tuple[int, ...], where: str) -> np.ndarray:
@@ -212,11 +231,8 @@ def _keypoints(record: dict[str, Any], key: str, joint_counts: tuple[int, ...], 
         raise EvaluationError(
             f"{where}: {key!r} must hold {expected} numbers (x, y, v triplets), got {len(values)}"
         )
-    for j, value in enumerate(values):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER_TYPES):
-            raise EvaluationError(f"{where}: {key}[{j}] must be a number, got {value!r}")
-    array = np.array(values, dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
-        raise EvaluationError(f"{where}: {key}[{bad[0]}] must be a finite number, got {array[bad[0]]}")
-    return array.reshape(-1, 3)
+    numbers = [_finite(value) for value in values]
+    for j, number in enumerate(numbers):
+        if number is None:
+            raise EvaluationError(f"{where}: {key}[{j}] must be a finite number, got {_shown(values[j])}")
+    return np.array(numbers, dtype=np.float64).reshape(-1, 3)

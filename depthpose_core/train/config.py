@@ -15,6 +15,7 @@ import yaml
 
 from depthpose_core.data import AugmentParams
 from depthpose_core.errors import DepthPoseError
+from depthpose_core.preprocess import DOWNSAMPLING
 
 __all__ = ["DataConfig", "LossConfig", "ModelConfig", "OptimConfig", "TrainConfig", "load_train_config"]
 
@@ -221,5 +222,8 @@ def load_train_config(path: str | os.PathLike[str], **overrides: Any) -> TrainCo
     def rel(p: str | None) -> str | None:
         return p if not p or Path(p).is_absolute() else str(base / p)
 
+    if config.model.downsampling not in DOWNSAMPLING:
+        raise DepthPoseError(f"training config {path}: model.downsampling {config.model.downsampling!r} is not one "
+                             f"of {sorted(DOWNSAMPLING)}")  # fmt: skip
     data_cfg = replace(d, train=rel(d.train), val=rel(d.val), images_root=rel(d.images_root))
     return replace(config, data=data_cfg, model=replace(config.model, init=rel(config.model.init)))

@@ -51,16 +51,29 @@ class ShippedWeights:
         return path
 
 
+_NOTICE = ("running the shipped demo weights, trained on SYNTHETIC data only (see depthpose_core/weights/"
+           "MODEL_CARD.md): not a model for real operating rooms; train one on your own recordings")
+
 #: Every shipped entry by name.
 SHIPPED: dict[str, ShippedWeights] = {
     "demo": ShippedWeights(
         name="demo",
+        file_name="depthpose_lite_64x48_synth.pth",
+        model_name="depthpose_lite",
+        model_kwargs={"width": 1.0, "num_refinement": 1},
+        preprocessing=Preprocessing(lowres_size=(64, 48), model_size=(64, 48), near_mm=500.0, far_mm=6000.0,
+                                    downsampling="valid_area"),
+        notice=_NOTICE,
+        meta={"num_params": 336_224, "gmac": 1.56, "training_frames": 5400, "iterations": 2400,
+              "held_out_pck_average": 53.2, "model_card": "MODEL_CARD.md"},
+    ),
+    "depthpose_w0125": ShippedWeights(
+        name="depthpose_w0125",
         file_name="depthpose_w0125_64x48_synth.pth",
         model_name="depthpose",
         model_kwargs={"width": 0.125},
         preprocessing=Preprocessing(lowres_size=(64, 48), model_size=(64, 48), near_mm=500.0, far_mm=6000.0),
-        notice="running the shipped demo weights, trained on SYNTHETIC data only (see depthpose_core/weights/"
-               "MODEL_CARD.md): not a model for real operating rooms; train one on your own recordings",
+        notice=_NOTICE,
         meta={"num_params": 851_104, "gmac": 4.07, "training_frames": 5400, "iterations": 4500,
               "held_out_pck_average": 29.0, "model_card": "MODEL_CARD.md"},
     ),
