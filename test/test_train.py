@@ -32,13 +32,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def tiny_set(tmp_path_factory: pytest.TempPathFactory, synth_dataset: Callable[..., Path]) -> Path:
-    """A small synthetic set (1-2 people per frame) and a config that trains a tiny DepthPose on it: width 0.125
-    at 32x24 with wide heatmap Gaussians, so that a few hundred CPU steps show learning."""
+    """A small synthetic set (1-2 people per frame) and a config that trains the shipped DepthPose-Lite on it at
+    32x24 in fp32 with wide heatmap Gaussians, so that a few hundred CPU steps show learning."""
     root = tmp_path_factory.mktemp("train")
     data = synth_dataset(sequences=4, frames=1, cameras=(1, 2), seed=5, world=WorldParams(min_people=1, max_people=2))
     (root / "train").symlink_to(data, target_is_directory=True)
     (root / "cfg.yaml").write_text(
-        "model: {name: depthpose, kwargs: {width: 0.125}, lowres: [32, 24]}\n"
+        "model: {name: depthpose_lite, kwargs: {width: 1.0, num_refinement: 1}, lowres: [32, 24]}\n"
         "data: {train: train/annotations.json, val: train/annotations.json, val_images: 8, workers: 0,"
         " augment: null, heatmap_sigma: 14.0}\n"
         "optim: {optimizer: adam, lr: 0.001, iterations: 320, lr_steps: [1000], batch_size: 4, warmup: 10}\n"
@@ -154,7 +154,7 @@ def test_training_learns_on_a_small_synthetic_set(tiny_set: Path) -> None:
     assert after.groups["Average"] > before.groups["Average"] + 10.0, (before.groups, after.groups)
     # The files a run leaves: inference checkpoints with their metadata, logs, curves.
     ckpt = load_checkpoint(tiny_set / "run" / "model_final.pth")
-    assert ckpt.model_name == "depthpose" and ckpt.model_kwargs == {"width": 0.125}
+    assert ckpt.model_name == "depthpose_lite" and ckpt.model_kwargs == {"width": 1.0, "num_refinement": 1}
     assert ckpt.preprocessing.lowres_size == (32, 24) and ckpt.meta["iteration"] == 320
     assert (tiny_set / "run" / "curves.png").stat().st_size > 1000
     rows = list(csv.DictReader((tiny_set / "run" / "log.csv").open()))
