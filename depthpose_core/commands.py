@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
-from depthpose_core.errors import DepthPoseError, InputError, OutputError
-from depthpose_core.io import check_writable, load_json, read_depth, write_text
+from depthpose_core.errors import DepthPoseError, InputError
+from depthpose_core.io import check_writable, load_json, read_depth, write_image, write_text
 from depthpose_core.skeleton import format_people
 from depthpose_core.weights import UNTRAINED, ModelRequest, resolve_model
 
@@ -35,17 +34,6 @@ def _estimator(request: ModelRequest, runtime: RuntimeConfig, *, privacy: bool =
     if estimator.info.notice:
         print(f"WARNING: {estimator.info.notice}")
     return estimator
-
-
-def _write_image(path: Path, image: np.ndarray, *, what: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        written = cv2.imwrite(str(path), image)
-    except (OSError, cv2.error) as err:
-        raise OutputError(f"cannot write {what} {path}: {getattr(err, 'strerror', None) or err}") from None
-    if not written:
-        raise OutputError(f"cannot write {what} {path}: OpenCV could not write it (folder not writable, or an "
-                          "unknown image extension)")  # fmt: skip
 
 
 def _demo_scenes(seed: int, frames: int, mvor: Path | None) -> tuple[list[np.ndarray], dict, str, float]:
@@ -103,7 +91,7 @@ def demo(out_dir: Path, runtime: RuntimeConfig, *, model: str = "", untrained: b
     print(format_table({estimator.info.name + ("" if estimator.info.trained else " (untrained)"): pck}))
     write_text(out_dir / "demo_results.json", json.dumps(results), what="results file")
     write_text(out_dir / "demo_ground_truth.json", json.dumps(gt), what="ground-truth file")
-    _write_image(out_dir / "demo_sheet.png", contact_sheet(tiles), what="contact sheet")
+    write_image(out_dir / "demo_sheet.png", contact_sheet(tiles), what="contact sheet")
     print(f"wrote {out_dir}/demo_sheet.png (the low-resolution frames enlarged, with skeletons and ids), "
           "demo_results.json, demo_ground_truth.json")  # fmt: skip
     return 0
@@ -132,7 +120,7 @@ def infer(depth_path: Path, runtime: RuntimeConfig, request: ModelRequest, *, ou
         write_text(out_json, json.dumps([p.to_coco_result(image_id) for p in people], indent=1), what="results file")
         print(f"wrote {out_json} ({len(people)} COCO-style results, keypoints in input-frame pixels)")
     if overlay is not None:
-        _write_image(overlay, draw_overlay(lowres, people), what="overlay image")
+        write_image(overlay, draw_overlay(lowres, people), what="overlay image")
         h, w = lowres.shape
         print(f"wrote {overlay} (low-resolution {w}x{h} depth enlarged by pixel replication, with skeletons)")
     return 0

@@ -13,7 +13,7 @@ import numpy as np
 
 from depthpose_core.errors import EvaluationError, InputError, OutputError
 
-__all__ = ["check_writable", "image_path", "load_json", "read_colour", "read_depth", "write_text"]
+__all__ = ["check_writable", "image_path", "load_json", "read_colour", "read_depth", "write_image", "write_text"]
 
 # File kind -> (expected top-level Python type, its JSON name).
 _TOP_LEVEL: dict[str, tuple[type, str]] = {
@@ -162,4 +162,23 @@ def write_text(path: str | os.PathLike[str], text: str, *, what: str) -> Path:
         target.write_text(text, encoding="utf-8")
     except OSError as err:
         raise OutputError(f"cannot write {what} {target}: {err.strerror or err}") from None
+    return target
+
+
+def write_image(path: str | os.PathLike[str], image: np.ndarray, *, what: str) -> Path:
+    """Write ``image`` with OpenCV (format from the extension), creating its folders.
+
+    Raises:
+        OutputError: the file or a folder cannot be created or written (the message names the path and ``what``
+            it was for).
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        written = cv2.imwrite(str(target), image)
+    except (OSError, cv2.error) as err:
+        raise OutputError(f"cannot write {what} {target}: {getattr(err, 'strerror', None) or err}") from None
+    if not written:
+        raise OutputError(f"cannot write {what} {target}: OpenCV could not write it (folder not writable, or an "
+                          "unknown image extension)")  # fmt: skip
     return target

@@ -18,11 +18,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 from rclpy.executors import ExternalShutdownException
 
 from depthpose_core.bags import IMAGE, SKELETON_ARRAY, open_bag, output_topic, typestore
 from depthpose_core.errors import DepthPoseError
+from depthpose_core.io import write_image
 from depthpose_core.messages import image_to_depth, skeletons_from_array, stamp_ns
 from depthpose_core.preprocess import Preprocessing, to_lowres
 from depthpose_core.share import share_file
@@ -91,8 +91,7 @@ def _sheet(bag: Path, answers: Path, pre: Preprocessing, columns: int = 4) -> tu
             tiles.append(labelled_tile(to_lowres(image_to_depth(msg), pre), people, ids, label))
     sheet = contact_sheet(tiles, columns)
     path = answers.with_name("demo_sheet.png")
-    if not cv2.imwrite(str(path), sheet):
-        raise DepthPoseError(f"could not write {path}")
+    write_image(path, sheet, what="contact sheet")
     return sheet.shape
 
 

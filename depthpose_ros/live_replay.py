@@ -35,7 +35,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from depthpose_core import bags
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.eval.pck import format_table
-from depthpose_core.io import load_json
+from depthpose_core.io import load_json, write_text
 from depthpose_core.messages import skeletons_from_array, stamp_ns
 from depthpose_core.replay import GroundTruthIndex, evaluate_replay
 from depthpose_ros.counters import DIAGNOSTIC_KEYS, REPLAY_COUNTS, Count
@@ -309,7 +309,7 @@ def print_report(report: LiveReport, out: Path, gt: dict | None, gt_name: str) -
     """Print the report, write ``<out>_results.json`` and, with ground truth and a complete run, print the PCK."""
     print(report.text())
     results_path = out.with_name(out.name + "_results.json")
-    results_path.write_text(json.dumps([r for found in report.results.values() for r in found]))
+    write_text(results_path, json.dumps([r for found in report.results.values() for r in found]), what="results file")
     print(f"wrote {results_path}")
     if gt is None:
         return

@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from depthpose_core.errors import DepthPoseError, InputError
-from depthpose_core.io import read_depth
+from depthpose_core.io import read_depth, write_text
 from depthpose_core.keypoints import COCO17_FROM_NET, MVOR10_NAMES, NET_JOINTS, coco17_to_mvor10
 from depthpose_core.pseudo_label.detectors import ColourFrame, PoseDetector
 from depthpose_core.pseudo_label.filter import REJECTIONS, FilterParams, filter_detections
@@ -143,5 +143,4 @@ def pseudo_label(root: str | os.PathLike[str], pairs: Sequence[FramePair], detec
 
 def write_labels(data: dict, path: str | os.PathLike[str]) -> None:
     """Write the label file."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data))
+    write_text(path, json.dumps(data), what="label file")
