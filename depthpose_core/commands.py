@@ -138,7 +138,8 @@ def eval_results(gt_path: Path, results_path: Path, *, json_out: Path | None = N
         print(f"WARNING: results file {results_path} holds no detections: every person counts as missed",
               file=sys.stderr)  # fmt: skip
     print(f"MVOR PCK@0.2 over {result.num_persons} persons in {result.num_images} images: {len(results)} result "
-          f"records, {result.num_matched} persons matched to one")  # fmt: skip
+          f"records, {result.num_matched} persons matched to one, {result.num_false_positives} matched to no "
+          "person")  # fmt: skip
     print(format_table({name: result}))
     if json_out is not None:
         write_text(json_out, json.dumps(result.to_dict(), indent=1), what="PCK file")

@@ -31,7 +31,7 @@ def test_demo_console_script_runs_the_main_job(tmp_path: pathlib.Path) -> None:
     assert f"backend {chosen} (" in out and "on cpu, precision" in out
     assert out.count("frame ") >= 8 and "MVOR PCK@0.2" in out
     row = next(line for line in out.splitlines() if line.startswith(f"{SHIPPED['demo'].model_name} "))
-    assert float(row.split()[-2]) > 20.0  # the Average column; shipped weights: 51.8 measured (untrained: 0)
+    assert float(row.split()[-3]) > 20.0  # the Average column; shipped weights: 51.8 measured (untrained: 0)
     sheet = cv2.imread(str(tmp_path / "demo_sheet.png"))
     assert sheet.shape == (2 * 48 * 4, 4 * 64 * 4, 3)  # 8 frames, 4 per row, low resolution x4
     results = json.loads((tmp_path / "demo_results.json").read_text())
@@ -92,6 +92,10 @@ def test_eval_results_prints_the_published_openpose_row(tmp_path: pathlib.Path, 
     saved = json.loads(out.read_text())
     assert saved["num_persons"] == 2926
     assert row.split()[7] == f"{100.0 * saved['num_matched'] / 2926:.1f}"  # recall: people matched / labelled
+    fp = saved["num_false_positives"]  # OpenPose's detections of unlabelled (only_bbox) people count too
+    records = len(json.loads((mvor_dir / "openpose_kps.json").read_text()))
+    assert row.split()[8] == f"{fp / saved['num_frames']:.2f}"
+    assert records - saved["num_matched"] <= fp < records  # (two people may take the same detection)
 
 
 def test_outputs_that_cannot_be_written_are_one_error_naming_the_path(

@@ -323,8 +323,24 @@ def test_to_dict_is_json_friendly() -> None:
     result = evaluate(ground_truth(annotation(PERSON), annotation(PERSON, image_id=2)), [detection(coco_person())])
     data = json.loads(json.dumps(result.to_dict()))
     assert data == {"per_joint": result.per_joint, "groups": result.groups, "num_persons": 2, "num_images": 2,
-                    "num_matched": 1}  # fmt: skip
+                    "num_matched": 1, "num_false_positives": 0, "num_frames": 2}  # fmt: skip
     assert PCKResult(**data) == result
+
+
+def test_false_positives_are_detections_no_person_takes() -> None:
+    """A duplicate of a matched person (lower score), a phantom far from anyone, a detection in an image without
+    labelled people and one covering an only_bbox person all count; the matched detection does not."""
+    gt = ground_truth(annotation(PERSON), annotation(PERSON, image_id=2, only_bbox=1), image_ids=(1, 2, 3))
+    phantom = {name: (x + 300, y) for name, (x, y) in PERSON.items()}
+    results = [detection(coco_person(), score=0.9), detection(coco_person(), score=0.5),
+               detection(phantom, key="keypoints30"), detection(PERSON, image_id=2, key="keypoints30"),
+               detection(PERSON, image_id=3, key="keypoints30")]  # fmt: skip
+    result = evaluate(gt, results)
+    assert (result.num_matched, result.num_false_positives, result.num_frames) == (1, 4, 3)
+    assert result.false_positives_per_image == pytest.approx(4 / 3)
+    assert result.groups["Average"] == 100.0  # the protocol itself leaves false positives free
+    assert format_table({"x": result}).splitlines()[-1].split()[-1] == "1.33"
+    assert evaluate(gt, results[:1]).num_false_positives == 0
 
 
 def test_format_table_rows_side_by_side() -> None:
@@ -332,10 +348,10 @@ def test_format_table_rows_side_by_side() -> None:
     first = evaluate(gt, [detection(coco_person())])
     second = evaluate(gt, [detection(coco_person()), detection(PERSON, image_id=2, key="keypoints30")])
     lines = format_table({"one image": first, "DepthPose 64x48": second}).splitlines()
-    assert lines[0].split() == ["Method", *GROUPS, "Recall"]
-    assert lines[2].split()[2:] == ["33.3"] * 7  # one of three persons matched, and fully right
-    assert lines[3].split()[2:] == ["100.0"] * 7
-    column_ends = [[m.end() for m in re.finditer(r"\S+", line)][-len(GROUPS) - 1:] for line in lines]
+    assert lines[0].split() == ["Method", *GROUPS, "Recall", "FP/img"]
+    assert lines[2].split()[2:] == ["33.3"] * 7 + ["0.00"]  # one of three persons matched, and fully right
+    assert lines[3].split()[2:] == ["100.0"] * 7 + ["0.00"]
+    column_ends = [[m.end() for m in re.finditer(r"\S+", line)][-len(GROUPS) - 2:] for line in lines]
     assert all(ends == column_ends[0] for ends in column_ends)  # numbers right-aligned under their headers
     with pytest.raises(EvaluationError, match="at least one"):
         format_table({})
@@ -350,9 +366,9 @@ def test_runs_of_one_model_show_mean_and_standard_deviation() -> None:
     assert summary["Recall"] == pytest.approx(summary["Average"])
     assert seed_summary([third])["Head"] == pytest.approx((100 / 3, 0))
     lines = format_table({"seeds": [third, all_right], "single": third}).splitlines()
-    assert lines[0].split() == ["Method", *GROUPS, "Recall", "Runs"]
-    assert lines[2].split()[1:] == ["66.7", "±", "47.1"] * 7 + ["2"]
-    assert lines[3].split()[1:] == ["33.3"] * 7 + ["1"]
+    assert lines[0].split() == ["Method", *GROUPS, "Recall", "FP/img", "Runs"]
+    assert lines[2].split()[1:] == ["66.7", "±", "47.1"] * 7 + ["0.00", "±", "0.00", "2"]
+    assert lines[3].split()[1:] == ["33.3"] * 7 + ["0.00", "1"]
     with pytest.raises(EvaluationError, match="at least one"):
         seed_summary([])
 

@@ -72,11 +72,21 @@ def test_lite_and_table1_configs_hold_one_recipe() -> None:
                          "depthpose_lite_80x60"}  # fmt: skip
     for name, cfg in rows.items():
         assert (cfg.data, cfg.optim.iterations, cfg.optim.lr_steps, cfg.precision) == (
-            rows["depthpose_lite_64x48"].data, 1500, (1200,), "fp32"), name
+            rows["depthpose_lite_64x48"].data, 600, (480,), "fp32"), name
         assert cfg.model.downsampling == "valid_area", name
     assert rows["sr_lite_64x48"].loss.pose == 0 and rows["sr_rtpose_lite_64x48"].model.freeze == ("sr.",)
     assert rows["rtpose_lite_bicubic_64x48"].model.model_size == (512, 384)
     assert rows["depthpose_lite_80x60"].model.lowres == (80, 60)
+
+
+def test_every_shipped_config_builds_its_model() -> None:
+    """A file that changes model.name gets only its own builder arguments (model.kwargs is not merged with the
+    base file's): every config in config/train builds (on the meta device: no weights allocated)."""
+    for path in sorted((REPO / "config/train").glob("*.yaml")):
+        cfg = load_train_config(path)
+        with torch.device("meta"):
+            build_model(cfg.model.name, **cfg.model.kwargs)
+    assert load_train_config(REPO / "config/train/table1_sr_lite_64x48.yaml").model.kwargs == {}
 
 
 def test_lite_recipe_smoke_run_loss_falls(tiny_set: Path) -> None:
@@ -212,7 +222,7 @@ def test_eval_command_compares_models_side_by_side(tiny_set: Path, capsys: pytes
     text = capsys.readouterr().out
     assert code == 0, text
     table = text[text.index("Method") :].splitlines()
-    assert table[2].startswith("trained") and table[3].startswith("untrained") and len(table[2].split()) == 8
+    assert table[2].startswith("trained") and table[3].startswith("untrained") and len(table[2].split()) == 9
     assert (out / "pck.png").stat().st_size > 1000 and (out / "trained_results.json").is_file()
 
 
@@ -229,8 +239,8 @@ def test_eval_command_gives_mean_and_spread_over_runs_sharing_a_name(
             "--out", str(out), "--model", f"lite={runs[0]}", "--model", f"lite={runs[1]}", "--model", "untrained"]
     assert main(args) == 0
     table = capsys.readouterr().out.split("Method")[1].splitlines()
-    assert table[0].split()[-2:] == ["Recall", "Runs"]
-    assert table[2].startswith("lite") and table[2].count("±") == 7 and table[2].split()[-1] == "2"
+    assert table[0].split()[-3:] == ["Recall", "FP/img", "Runs"]
+    assert table[2].startswith("lite") and table[2].count("±") == 8 and table[2].split()[-1] == "2"
     assert table[3].startswith("untrained") and "±" not in table[3] and table[3].split()[-1] == "1"
     saved = json.loads((out / "pck.json").read_text())
     assert [len(saved["lite"]), len(saved["untrained"])] == [2, 1]

@@ -10,6 +10,10 @@
    <= ``threshold`` x max(GT box width + 1, GT box height + 1). Missing predicted or GT joints are wrong.
 5. Per-joint PCK over all evaluated persons; left/right pairs are averaged; Head = mean(head, neck); Average =
    mean of the 10 joints.
+
+Beyond the protocol (which leaves false positives free), every result also counts its false positives: detections
+that are no evaluated person's match in step 3 — phantom skeletons, duplicates of a matched person, and detections
+of ``only_bbox`` people (MVOR's unlabelled ones; synthetic sets have none) — reported per ground-truth image.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class PCKResult:
         num_persons: evaluated ground-truth persons.
         num_images: images holding at least one evaluated person.
         num_matched: evaluated persons that were matched to a detection (step 3); the others score 0.
+        num_false_positives: detections that are no evaluated person's match (see the module docstring).
+        num_frames: ground-truth images, with or without people (the false positives' denominator).
     """
 
     per_joint: dict[str, float]
@@ -55,11 +61,18 @@ class PCKResult:
     num_persons: int
     num_images: int
     num_matched: int
+    num_false_positives: int
+    num_frames: int
 
     @property
     def recall(self) -> float:
         """Persons matched to a detection / persons evaluated, in %."""
         return 100.0 * self.num_matched / self.num_persons if self.num_persons else 0.0
+
+    @property
+    def false_positives_per_image(self) -> float:
+        """Detections that are no evaluated person's match, per ground-truth image."""
+        return self.num_false_positives / self.num_frames if self.num_frames else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly copy: plain dicts, floats and ints."""
@@ -113,23 +126,27 @@ def evaluate(
         num_persons=len(truth.joints),
         num_images=len(np.unique(truth.image_index)),
         num_matched=int(hit.sum()),
+        num_false_positives=len(detections.scores) - len(np.unique(matched[hit])),
+        num_frames=len(truth.image_ids),
     )
 
 
 def seed_summary(results: Sequence[PCKResult]) -> dict[str, tuple[float, float]]:
     """Mean and sample standard deviation (0 for one result) over runs (e.g. training seeds) of every group's
-    PCK and of the recall, in %."""
+    PCK and of the recall, in %, and of the false positives per image (key ``FP/img``)."""
     if not results:
         raise EvaluationError("seed_summary needs at least one result")
     values = {group: [r.groups[group] for r in results] for group in GROUPS}
     values["Recall"] = [r.recall for r in results]
+    values["FP/img"] = [r.false_positives_per_image for r in results]
     ddof = 1 if len(results) > 1 else 0
     return {key: (float(np.mean(v)), float(np.std(v, ddof=ddof))) for key, v in values.items()}
 
 
 def format_table(rows: Mapping[str, PCKResult | Sequence[PCKResult]]) -> str:
     """One-decimal PCK table (%) with one row per named result and aligned columns, like DepthPose's Table 1,
-    followed by the recall (persons matched to a detection, %). A row given several results (seeds) shows
+    followed by the recall (persons matched to a detection, %) and the false positives per image (two decimals:
+    detections that are no evaluated person's match). A row given several results (seeds) shows
     "mean ± standard deviation" and, in a last column, how many.
 
     Raises:
@@ -139,11 +156,13 @@ def format_table(rows: Mapping[str, PCKResult | Sequence[PCKResult]]) -> str:
         raise EvaluationError("format_table needs at least one named result")
     runs = {name: [value] if isinstance(value, PCKResult) else list(value) for name, value in rows.items()}
     several = any(len(v) > 1 for v in runs.values())
-    header = ["Method", *GROUPS, "Recall", *(["Runs"] if several else [])]
+    header = ["Method", *GROUPS, "Recall", "FP/img", *(["Runs"] if several else [])]
     body = []
     for name, results in runs.items():
-        summary = seed_summary(results)
-        cells = [f"{m:.1f}" if len(results) == 1 else f"{m:.1f} ± {sd:.1f}" for m, sd in summary.values()]
+        cells = []
+        for key, (m, sd) in seed_summary(results).items():
+            digits = 2 if key == "FP/img" else 1
+            cells.append(f"{m:.{digits}f}" if len(results) == 1 else f"{m:.{digits}f} ± {sd:.{digits}f}")
         body.append([name, *cells, *([str(len(results))] if several else [])])
     widths = [max(len(row[c]) for row in (header, *body)) for c in range(len(header))]
 

@@ -1,6 +1,7 @@
 """Training configuration: one YAML file per run (see ``config/train/*.yaml``, every value documented there).
 
-A file may start from another with ``base: other.yaml`` and override parts of it (nested mappings merge).
+A file may start from another with ``base: other.yaml`` and override parts of it (nested mappings merge, except
+``model.kwargs``, which a file replaces whole).
 Unknown keys are an error, so a misspelt option never silently keeps its default.
 """
 
@@ -182,10 +183,14 @@ def _build(cls: type, data: Any, where: str) -> Any:
         raise DepthPoseError(f"{where}: {err}") from None
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+def _merge(base: dict[str, Any], top: dict[str, Any], where: str = "") -> dict[str, Any]:
+    """``top`` over ``base``, mapping by mapping; ``model.kwargs`` is replaced whole (builder arguments belong to
+    one architecture: a file that changes ``model.name`` must not inherit the base model's arguments)."""
     out = dict(base)
     for key, value in top.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        path = f"{where}{key}"
+        nested = isinstance(value, dict) and isinstance(out.get(key), dict) and path != "model.kwargs"
+        out[key] = _merge(out[key], value, f"{path}.") if nested else value
     return out
 
 
