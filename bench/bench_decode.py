@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loop_reference import decode_loop  # noqa: E402  (sibling script module)
 
-from depthpose_core.decode import DecodeCounts, DecoderParams, decode  # noqa: E402
+from depthpose_core.decode import PUBLISHED, DecodeCounts, DecoderParams, decode  # noqa: E402
 from depthpose_core.skeleton import Skeleton  # noqa: E402
 from depthpose_core.targets import render_maps  # noqa: E402
 
@@ -123,15 +123,17 @@ def main(argv: list[str] | None = None) -> int:
         for count in PEOPLE:
             paf, heat = render_scene(rng, count, map_size)
             loop_out = decode_loop(paf, heat, FRAME)
-            ref_out = decode(paf, heat, FRAME, mode="reference")
-            fast_out = decode(paf, heat, FRAME, mode="fast")
+            ref_out = decode(paf, heat, FRAME, mode="reference", params=PUBLISHED)
+            fast_out = decode(paf, heat, FRAME, mode="fast", params=PUBLISHED)
             equal = same_people(loop_out, ref_out)
             all_equal &= equal
             loop_ms = _times_ms(lambda: decode_loop(paf, heat, FRAME), max(3, args.repeats // 3))
             rows = (
                 ("loop", loop_ms, loop_out),
-                ("reference", _times_ms(lambda: decode(paf, heat, FRAME, mode="reference"), args.repeats), ref_out),
-                ("fast", _times_ms(lambda: decode(paf, heat, FRAME, mode="fast"), args.repeats), fast_out),
+                ("reference", _times_ms(lambda: decode(paf, heat, FRAME, mode="reference", params=PUBLISHED),
+                                        args.repeats), ref_out),
+                ("fast", _times_ms(lambda: decode(paf, heat, FRAME, mode="fast", params=PUBLISHED), args.repeats),
+                 fast_out),
             )
             label = f"{map_size[0]}x{map_size[1]}"
             for name, ms, out in rows:

@@ -328,19 +328,26 @@ def test_to_dict_is_json_friendly() -> None:
 
 
 def test_false_positives_are_detections_no_person_takes() -> None:
-    """A duplicate of a matched person (lower score), a phantom far from anyone, a detection in an image without
-    labelled people and one covering an only_bbox person all count; the matched detection does not."""
-    gt = ground_truth(annotation(PERSON), annotation(PERSON, image_id=2, only_bbox=1), image_ids=(1, 2, 3))
+    """A duplicate of a matched person (lower score), a phantom far from anyone and a detection in an image without
+    people count; the matched detection and one lying on an unevaluated person with a bbox do not."""
+    draped = annotation(PERSON, image_id=2, only_bbox=1) | {"bbox": [100, 200, 50, 25]}
+    gt = ground_truth(annotation(PERSON), draped, image_ids=(1, 2, 3))
     phantom = {name: (x + 300, y) for name, (x, y) in PERSON.items()}
+    fragment = {name: PERSON[name] for name in ("left_hip", "right_hip", "left_wrist")}  # inside the draped box
     results = [detection(coco_person(), score=0.9), detection(coco_person(), score=0.5),
-               detection(phantom, key="keypoints30"), detection(PERSON, image_id=2, key="keypoints30"),
+               detection(phantom, key="keypoints30"), detection(fragment, image_id=2, key="keypoints30"),
                detection(PERSON, image_id=3, key="keypoints30")]  # fmt: skip
     result = evaluate(gt, results)
-    assert (result.num_matched, result.num_false_positives, result.num_frames) == (1, 4, 3)
-    assert result.false_positives_per_image == pytest.approx(4 / 3)
+    assert (result.num_matched, result.num_false_positives, result.num_frames) == (1, 3, 3)
+    assert result.false_positives_per_image == pytest.approx(1.0)
     assert result.groups["Average"] == 100.0  # the protocol itself leaves false positives free
-    assert format_table({"x": result}).splitlines()[-1].split()[-1] == "1.33"
+    assert format_table({"x": result}).splitlines()[-1].split()[-1] == "1.00"
     assert evaluate(gt, results[:1]).num_false_positives == 0
+    no_box = ground_truth(annotation(PERSON), annotation(PERSON, image_id=2, only_bbox=1), image_ids=(1, 2, 3))
+    assert evaluate(no_box, results).num_false_positives == 4  # nothing says a person is there
+    for bad in ([1, 2, 3], [0, 0, -5, 10], [0, float("nan"), 5, 5], "box"):
+        with pytest.raises(EvaluationError, match="annotation 1 .*'bbox' must be 4 finite numbers"):
+            evaluate(ground_truth(annotation(PERSON), draped | {"bbox": bad}), results[:1])
 
 
 def test_format_table_rows_side_by_side() -> None:

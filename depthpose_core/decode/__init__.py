@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from depthpose_core.decode.decoder import MODES, DecodeCounts, decode
-from depthpose_core.decode.params import DECODER_SETTINGS, DecoderParams, SettingDoc
+from depthpose_core.decode.params import DECODER_SETTINGS, PUBLISHED, DecoderParams, SettingDoc
 
-__all__ = ["DECODER_SETTINGS", "MODES", "DecodeCounts", "DecoderParams", "SettingDoc", "decode"]
+__all__ = ["DECODER_SETTINGS", "MODES", "PUBLISHED", "DecodeCounts", "DecoderParams", "SettingDoc", "decode"]

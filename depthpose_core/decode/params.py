@@ -1,11 +1,11 @@
-"""Decoder settings (defaults = the reference decoder's values) and their one description table."""
+"""Decoder settings (defaults = the reference decoder's values but ``min_parts``) and their one description table."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-__all__ = ["DECODER_SETTINGS", "DecoderParams", "SettingDoc"]
+__all__ = ["DECODER_SETTINGS", "PUBLISHED", "DecoderParams", "SettingDoc"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,9 @@ DECODER_SETTINGS: dict[str, SettingDoc] = {
     "min_inlier_fraction": SettingDoc("A limb candidate needs strictly more than this fraction of its samples to be "
                                       "inliers, in [0, 0.99] (1 would accept no limb).", 0.0, 0.99),
     "num_samples": SettingDoc("Points sampled on each candidate limb, end points included (at least 2).", 2, 100),
-    "min_parts": SettingDoc("A person needs at least this many joints (1 or more).", 1, 18),
+    "min_parts": SettingDoc("A person needs at least this many joints (1 or more). The published decoder uses 3; "
+                            "4 drops most fragments (docs/benchmarks.md: synthetic test set, false positives per "
+                            "image 0.94 -> 0.18, recall -3.4 points, PCK -0.2).", 1, 18),
     "min_mean_score": SettingDoc("A person needs (sum of its joint and limb scores) / (number of joints) of at "
                                  "least this.", 0.0, 10.0),
     "max_peaks": SettingDoc("At most this many peaks per joint, the highest (fast mode: candidates refined; "
@@ -60,7 +62,7 @@ class DecoderParams:
     paf_threshold: float = 0.05
     min_inlier_fraction: float = 0.8
     num_samples: int = 10
-    min_parts: int = 3
+    min_parts: int = 4
     min_mean_score: float = 0.2
     max_peaks: int = 64
 
@@ -81,3 +83,7 @@ class DecoderParams:
     def min_inliers(self) -> int:
         """Smallest number of inlier samples a limb candidate needs (strictly more than the fraction)."""
         return math.floor(self.min_inlier_fraction * self.num_samples) + 1
+
+
+#: The published decoder's thresholds to the letter (reference mode with these reproduces it bit for bit).
+PUBLISHED = DecoderParams(min_parts=3)

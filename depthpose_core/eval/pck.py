@@ -11,9 +11,11 @@
 5. Per-joint PCK over all evaluated persons; left/right pairs are averaged; Head = mean(head, neck); Average =
    mean of the 10 joints.
 
-Beyond the protocol (which leaves false positives free), every result also counts its false positives: detections
-that are no evaluated person's match in step 3 — phantom skeletons, duplicates of a matched person, and detections
-of ``only_bbox`` people (MVOR's unlabelled ones; synthetic sets have none) — reported per ground-truth image.
+Beyond the protocol (which leaves false positives free), every result also counts its false positives, per
+ground-truth image: detections that are no evaluated person's match in step 3 (phantom skeletons, fragments,
+duplicates of a matched person) and do not lie on a person who is not evaluated (``only_bbox`` people, e.g. the
+draped patient, with a COCO ``bbox``): a detection lies on one when their boxes' intersection is more than
+``min_overlap`` of the smaller box.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def evaluate(
         num_persons=len(truth.joints),
         num_images=len(np.unique(truth.image_index)),
         num_matched=int(hit.sum()),
-        num_false_positives=len(detections.scores) - len(np.unique(matched[hit])),
+        num_false_positives=_count_false_positives(truth, detections, matched, min_overlap),
         num_frames=len(truth.image_ids),
     )
 
@@ -206,3 +208,22 @@ def _match(truth: GroundTruth, detections: Detections, min_overlap: float) -> np
     winners, first_pair = np.unique(person[ranked], return_index=True)
     matched[winners] = detection[ranked][first_pair]
     return matched
+
+
+def _count_false_positives(truth: GroundTruth, detections: Detections, matched: np.ndarray,
+                           min_overlap: float) -> int:  # fmt: skip
+    """Detections that are no person's match and lie on no unevaluated person (see the module docstring)."""
+    free = np.ones(len(detections.scores), dtype=bool)
+    free[matched[matched >= 0]] = False
+    candidates = np.flatnonzero(free)
+    count = 0
+    for image in np.unique(detections.image_index[candidates]):
+        d = detections.boxes[candidates[detections.image_index[candidates] == image]][:, None, :]
+        u = truth.unlabelled_boxes[truth.unlabelled_image_index == image][None, :, :]
+        width = np.maximum(np.minimum(d[..., 2], u[..., 2]) - np.maximum(d[..., 0], u[..., 0]) + 1, 0)
+        height = np.maximum(np.minimum(d[..., 3], u[..., 3]) - np.maximum(d[..., 1], u[..., 1]) + 1, 0)
+        smaller = np.minimum((d[..., 2] - d[..., 0] + 1) * (d[..., 3] - d[..., 1] + 1),
+                             (u[..., 2] - u[..., 0] + 1) * (u[..., 3] - u[..., 1] + 1))  # fmt: skip
+        on_person = width * height > min_overlap * smaller  # NaN boxes compare False
+        count += int(np.count_nonzero(~on_person.any(axis=1)))
+    return count

@@ -32,11 +32,17 @@ class GroundTruth:
         joints: ``(P, 10, 2)`` float64 x, y in image pixels, MVOR-10 order; NaN where the joint is missing.
         image_index: ``(P,)`` int64 position of each person's image in ``image_ids``.
         image_ids: every id of the ground-truth ``images`` list, in file order.
+        unlabelled_boxes: ``(U, 4)`` float64 x1, y1, x2, y2 (inclusive pixel bounds) of the people that are not
+            evaluated but have a COCO ``bbox`` (``only_bbox == 1``, or no present joint): detections on them are
+            not false positives.
+        unlabelled_image_index: ``(U,)`` int64 position of each such person's image in ``image_ids``.
     """
 
     joints: np.ndarray
     image_index: np.ndarray
     image_ids: tuple[Hashable, ...]
+    unlabelled_boxes: np.ndarray
+    unlabelled_image_index: np.ndarray
 
     @property
     def index_of(self) -> dict[Hashable, int]:
@@ -69,7 +75,9 @@ def parse_ground_truth(gt: Any) -> GroundTruth:
     Annotations need ``image_id`` (an id of ``images``) and ``only_bbox`` (0 or 1); those with ``only_bbox == 0``
     also need ``keypoints``: 30 finite numbers (10 MVOR x, y, visibility triplets). Annotations with
     ``only_bbox == 1`` are not evaluated and their keypoints are not read. An ``only_bbox == 0`` annotation
-    whose keypoints are all missing has no box and is skipped, as the reference evaluator does.
+    whose keypoints are all missing has no box and is skipped, as the reference evaluator does. The people not
+    evaluated keep their COCO ``bbox`` (x, y, width, height: 4 finite numbers, width and height >= 0) where they
+    have one, for the false-positive count.
 
     Raises:
         EvaluationError: a missing key, a wrong type or count, a non-finite number, a duplicate image id or an
@@ -90,6 +98,8 @@ def parse_ground_truth(gt: Any) -> GroundTruth:
 
     joints: list[np.ndarray] = []
     image_index: list[int] = []
+    unlabelled: list[tuple[float, float, float, float]] = []
+    unlabelled_index: list[int] = []
     for i, ann in enumerate(annotations):
         where = f"ground truth annotation {i}"
         ann = _require_dict(ann, where)
@@ -103,11 +113,14 @@ def parse_ground_truth(gt: Any) -> GroundTruth:
         only_bbox = ann["only_bbox"]
         if isinstance(only_bbox, bool) or only_bbox not in (0, 1):
             raise EvaluationError(f"{where}: 'only_bbox' must be 0 or 1, got {_shown(only_bbox)}")
-        if only_bbox == 1:
-            continue
-        xy = _keypoints(ann, "keypoints", (_NUM_MVOR,), where)[:, :2]
-        present = (xy != 0).any(axis=1)
+        present = np.zeros(0, dtype=bool)
+        if only_bbox == 0:
+            xy = _keypoints(ann, "keypoints", (_NUM_MVOR,), where)[:, :2]
+            present = (xy != 0).any(axis=1)
         if not present.any():
+            if "bbox" in ann:
+                unlabelled.append(_box(ann["bbox"], where))
+                unlabelled_index.append(index_of[image_id])
             continue
         joints.append(np.where(present[:, None], xy, np.nan))
         image_index.append(index_of[image_id])
@@ -116,6 +129,8 @@ def parse_ground_truth(gt: Any) -> GroundTruth:
         joints=np.array(joints, dtype=np.float64).reshape(-1, _NUM_MVOR, 2),
         image_index=np.array(image_index, dtype=np.int64),
         image_ids=tuple(index_of),
+        unlabelled_boxes=np.array(unlabelled, dtype=np.float64).reshape(-1, 4),
+        unlabelled_image_index=np.array(unlabelled_index, dtype=np.int64),
     )
 
 
@@ -217,6 +232,16 @@ def _number(record: dict[str, Any], key: str, where: str) -> float:
     if number is None:
         raise EvaluationError(f"{where}: {key!r} must be a finite number, got {_shown(record[key])}")
     return number
+
+
+def _box(value: Any, where: str) -> tuple[float, float, float, float]:
+    """A COCO ``bbox`` (x, y, width, height) as inclusive pixel bounds x1, y1, x2, y2 (the +1 convention)."""
+    numbers = [_finite(v) for v in value] if isinstance(value, list) and len(value) == 4 else []
+    x, y, w, h = (n if n is not None else math.nan for n in numbers) if numbers else (math.nan,) * 4
+    if not (math.isfinite(x) and math.isfinite(y) and w >= 0 and h >= 0):  # NaN compares False
+        raise EvaluationError(f"{where}: 'bbox' must be 4 finite numbers x, y, width >= 0, height >= 0, got "
+                              f"{_shown(value)}")  # fmt: skip
+    return x, y, x + max(w - 1.0, 0.0), y + max(h - 1.0, 0.0)
 
 
 def _keypoints(record: dict[str, Any], key: str, joint_counts: tuple[int, ...], where: str) -> np.ndarray:
