@@ -15,18 +15,23 @@ import numpy as np
 
 from depthpose_core.errors import DepthPoseError, InputError
 
-__all__ = ["DOWNSAMPLING", "HOLE_VALUE", "PRIVACY_MAX_SIZE", "VALID_AREA", "Preprocessing", "check_privacy",
+__all__ = ["DOWNSAMPLING", "HOLE_VALUE", "PRIVACY_MAX_SIZE", "VALID_AREA", "VALID_AREA_FILLED", "Preprocessing",
+           "check_privacy",
            "denormalise_depth", "normalise_depth", "to_lowres", "to_model_input", "valid_readings"]
 
 #: How a frame is reduced to the low resolution: OpenCV interpolation flags. "bicubic" is the paper's (at a 10x
 #: reduction it samples a 4x4 neighbourhood per output pixel, so a single hole or noisy reading there shows);
 #: "area" averages every pixel under the output pixel. "valid_area" (:data:`VALID_AREA`) averages only the valid
 #: readings under it and gives :data:`HOLE_VALUE` where there is none: invalid readings never blend into depth.
+#: "valid_area_filled" (:data:`VALID_AREA_FILLED`) is "valid_area" whose empty pixels then take the farther of the
+#: nearest values left and right of them in their row (a sensor's shadow lies beside an edge, on its far side).
 DOWNSAMPLING: dict[str, int] = {"bicubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST,
-                                "valid_area": cv2.INTER_AREA}  # fmt: skip
+                                "valid_area": cv2.INTER_AREA, "valid_area_filled": cv2.INTER_AREA}  # fmt: skip
 VALID_AREA = "valid_area"
-#: Normalised value of a low-resolution pixel with no valid reading under it ("valid_area" only): the far end of
-#: the range, i.e. "nothing within far_mm", which no surface of a room seen from its ceiling takes.
+VALID_AREA_FILLED = "valid_area_filled"
+#: Normalised value of a low-resolution pixel with no valid reading under it ("valid_area"; "valid_area_filled" only
+#: in a frame without any valid reading): the far end of the range, i.e. "nothing within far_mm", which no surface
+#: of a room seen from its ceiling takes.
 HOLE_VALUE = 1.0
 
 # Largest relative difference between the frame's and the low resolution's aspect ratios that is accepted.
@@ -143,15 +148,42 @@ def valid_readings(depth: np.ndarray) -> np.ndarray:
     return depth > 0
 
 
-def _reduce_valid(depth: np.ndarray, norm: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Area average of the valid normalised readings under each output pixel; :data:`HOLE_VALUE` where none."""
+def _reduce_valid(depth: np.ndarray, norm: np.ndarray, size: tuple[int, int], *, fill: bool) -> np.ndarray:
+    """Area average of the valid normalised readings under each output pixel; where there is none,
+    :data:`HOLE_VALUE`, or with ``fill`` see :func:`_fill_far`."""
     valid = valid_readings(depth).astype(np.float32)
     weight = cv2.resize(valid, size, interpolation=cv2.INTER_AREA)
     total = cv2.resize(norm * valid, size, interpolation=cv2.INTER_AREA)
     empty = weight < 1e-6
     out = total / np.where(empty, np.float32(1.0), weight)
-    out[empty] = HOLE_VALUE
+    if fill and empty.any() and not empty.all():
+        _fill_far(out, empty)
+    else:
+        out[empty] = HOLE_VALUE
     return out
+
+
+def _fill_far(out: np.ndarray, empty: np.ndarray) -> None:
+    """Fill the ``empty`` pixels of ``out`` in place: each takes the farther (larger) of the nearest filled values
+    to its left and right in its row (a structured-light sensor's shadow lies beside an edge, on the far side);
+    pixels of rows without any value then take the farthest of their 8 neighbours, ring by ring."""
+    h, w = out.shape
+    columns = np.broadcast_to(np.arange(w), (h, w))
+    left = np.maximum.accumulate(np.where(empty, -1, columns), axis=1)
+    right = np.minimum.accumulate(np.where(empty, w, columns)[:, ::-1], axis=1)[:, ::-1]
+    rows = np.arange(h)[:, None]
+    padded = np.concatenate([out, np.full((h, 1), -1.0, np.float32)], axis=1)  # index -1 and w: "none"
+    left_value = np.where(left >= 0, padded[rows, left], -1.0)
+    right_value = np.where(right < w, padded[rows, np.minimum(right, w)], -1.0)
+    farther = np.maximum(left_value, right_value)
+    out[empty] = farther[empty]
+    empty = empty & (farther < 0)
+    kernel = np.ones((3, 3), np.uint8)
+    while empty.any():
+        grown = cv2.dilate(out, kernel)  # the -1 of unfilled pixels is below every value: never chosen
+        reached = empty & (grown >= 0.0)
+        out[reached] = grown[reached]
+        empty &= ~reached
 
 
 def _check_frame(depth: np.ndarray, lowres_size: tuple[int, int]) -> None:
@@ -184,13 +216,13 @@ def to_lowres(depth: np.ndarray, pre: Preprocessing) -> np.ndarray:
     Returns:
         (h, w) float32 in [0, 1] at ``pre.lowres_size``. The input is not kept. With ``downsampling`` "valid_area"
         a pixel without any valid reading under it is :data:`HOLE_VALUE`, also for a frame already at the low
-        resolution.
+        resolution; "valid_area_filled" fills it from its neighbours.
     """
     _check_frame(depth, pre.lowres_size)
     depth = depth.reshape(depth.shape[0], depth.shape[1])
     norm = normalise_depth(depth, pre.near_mm, pre.far_mm)
-    if pre.downsampling == VALID_AREA:
-        return _reduce_valid(depth, norm, pre.lowres_size)
+    if pre.downsampling in (VALID_AREA, VALID_AREA_FILLED):
+        return _reduce_valid(depth, norm, pre.lowres_size, fill=pre.downsampling == VALID_AREA_FILLED)
     if (norm.shape[1], norm.shape[0]) != pre.lowres_size:
         norm = cv2.resize(norm, pre.lowres_size, interpolation=DOWNSAMPLING[pre.downsampling])
         np.clip(norm, 0.0, 1.0, out=norm)

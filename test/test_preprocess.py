@@ -90,6 +90,29 @@ def test_valid_area_keeps_holes_out_of_the_depth() -> None:
     assert out[5, 7] == HOLE_VALUE and out[5, 8] == pytest.approx(0.5)
 
 
+def test_valid_area_filled_gives_empty_cells_their_farthest_neighbour() -> None:
+    """A hole beside an object edge takes the far side's depth (a sensor's shadow lies there), a wide hole is filled
+    ring by ring, cells with readings are valid_area's; a frame without any reading stays HOLE_VALUE."""
+    filled = PRE.with_updates(downsampling="valid_area_filled")
+    mm = np.full((480, 640), 3000, np.uint16)
+    mm[:, :200] = 1500  # near object on the left
+    mm[100:200, 200:230] = 0  # shadow band beside its edge: 3 cells wide, 10 cells tall
+    mm[300:400, 400:500] = 0  # a wide hole in the background
+    out = to_lowres(mm, filled)
+    reference = to_lowres(mm, PRE.with_updates(downsampling="valid_area"))
+    holes = reference == HOLE_VALUE
+    assert holes.sum() == 3 * 10 + 10 * 10
+    np.testing.assert_array_equal(out[~holes], reference[~holes])
+    np.testing.assert_allclose(out[holes], reference[0, 30], atol=1e-6)  # the background's depth everywhere
+    assert reference[0, 0] < reference[0, 30]  # (the object is nearer)
+    mm[:10] = 0  # a low-resolution row without any reading: filled from the row below, the farthest neighbour
+    out = to_lowres(mm, filled)
+    np.testing.assert_allclose(out[0, 19:], reference[0, 30], atol=1e-6)
+    np.testing.assert_allclose(out[0, :19], reference[0, 0], atol=1e-6)  # nearer object, also below: kept
+    empty = to_lowres(np.zeros((480, 640), np.uint16), filled)
+    assert (empty == HOLE_VALUE).all()
+
+
 @pytest.mark.parametrize(
     ("depth", "match"),
     [

@@ -32,7 +32,8 @@ class ModelConfig:
         model_size: (width, height) the network sees (the low resolution, or 640x480 for RTPose on upsampled LR).
         near_mm, far_mm: depth mapping to [0, 1].
         downsampling: how frames are reduced to ``lowres`` (``preprocess.DOWNSAMPLING``: bicubic, the paper's;
-            valid_area, which keeps invalid readings out of the depth).
+            valid_area, which keeps invalid readings out of the depth; valid_area_filled, which also fills empty
+            cells from their farthest neighbour).
         init: optional state dict to start from: ``rtpose_coco`` (a user-supplied RTPose COCO file, see
             ``train.init``), or a project checkpoint to fine-tune (e.g. a trained SR network for SR+RTPose).
         init_kind: ``rtpose_coco`` or ``checkpoint``.
