@@ -62,6 +62,7 @@ table1: setup $(SYNTH_SETS)
 	done
 	$(VENV)/bin/depthpose eval data/synth_test/annotations.json --precision fp32 --out runs/table1/eval \
 	  $(foreach m,$(TABLE1),$(foreach s,0 1,--compare $(m)=runs/table1/$(m)_s$(s)/model_final.pth))
+	$(VENV)/bin/python scripts/table1_report.py runs/table1/eval/pck.json docs/table1.png
 
 # How invalid readings reach the network (docs/training.md, "Invalid readings"): Table 1's row (a) recipe with
 # the paper's bicubic reduction, valid_area (shipped: holes get their own value) and valid_area_filled (holes take

@@ -47,10 +47,10 @@ def plot_curves(history: Sequence[dict[str, float]], path: str | os.PathLike[str
 
 
 def plot_pck_bars(results: Mapping[str, PCKResult | Sequence[PCKResult]], path: str | os.PathLike[str],
-                  *, reference: Mapping[str, Mapping[str, float]] | None = None) -> None:
+                  *, reference: Mapping[str, Mapping[str, float]] | None = None, title: str = "MVOR PCK") -> None:
     """MVOR PCK per joint group (bars) for one or more models side by side, like the paper's Table 1. A model
     given several results (seeds) shows their mean with a standard-deviation error bar; ``reference`` rows
-    (e.g. the paper's published figures, group -> PCK) are drawn hatched after them."""
+    (e.g. the paper's published figures, group -> PCK) are drawn hatched after them, under ``title``."""
     plt = _pyplot()
     groups = list(GROUPS)
     rows: list[tuple[str, list[float], list[float] | None, bool]] = []
@@ -67,7 +67,7 @@ def plot_pck_bars(results: Mapping[str, PCKResult | Sequence[PCKResult]], path: 
         ax.bar(np.arange(len(groups)) + i * width, means, width, yerr=spread, capsize=2, label=label,
                hatch="//" if hatched else None, alpha=0.6 if hatched else 1.0)  # fmt: skip
     ax.set_xticks(np.arange(len(groups)) + width * (len(rows) - 1) / 2, groups)
-    ax.set(ylabel="PCK@0.2 (%)", ylim=(0, 100), title="MVOR PCK")
+    ax.set(ylabel="PCK@0.2 (%)", ylim=(0, 100), title=title)
     ax.legend(fontsize="small")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

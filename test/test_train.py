@@ -246,3 +246,9 @@ def test_eval_command_gives_mean_and_spread_over_runs_sharing_a_name(
     assert [len(saved["lite"]), len(saved["untrained"])] == [2, 1]
     assert (out / "lite_run0_results.json").is_file() and (out / "lite_run1_results.json").is_file()
     assert main([*args, "--model", f"again={runs[0]}"]) == 1  # one checkpoint twice: refused
+    report = subprocess.run([sys.executable, str(REPO / "scripts/table1_report.py"), str(out / "pck.json"),
+                             str(out / "table1.png")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    rows = {line.split("|")[1].strip(): line for line in report.stdout.splitlines() if line.startswith("| ")}
+    assert rows["lite"].count("±") == 8 and rows["lite"].split("|")[2].strip() == "2"
+    assert "| 66.5 |" in rows["paper: DepthPose 64x48"] and (out / "table1.png").stat().st_size > 1000
