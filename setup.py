@@ -10,6 +10,7 @@ setup(
     description=__doc__,
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
+    license="Apache-2.0",  # the project's own code and shipped weights (LICENSE); third-party notes in the README
     python_requires=">=3.10",
     packages=find_packages(include=["depthpose_core", "depthpose_core.*", "depthpose_ros", "depthpose_ros.*"]),
     package_data={"depthpose_core.weights": ["*.pth", "*.md"]},  # the shipped demo model and its card

@@ -111,6 +111,13 @@ def test_package_manifest_and_build_list_the_messages() -> None:
         assert f'"msg/{msg.name}"' in cmake
 
 
+def test_one_licence_in_the_manifest_the_python_package_and_license() -> None:
+    assert ET.parse(REPO / "package.xml").getroot().findtext("license") == "Apache-2.0"
+    assert 'license="Apache-2.0"' in (REPO / "setup.py").read_text()
+    text = (REPO / "LICENSE").read_text()
+    assert "Apache License" in text.splitlines()[1] and "Version 2.0, January 2004" in text
+
+
 def test_every_message_field_is_documented() -> None:
     for path in (REPO / "msg").glob("*.msg"):
         lines = path.read_text().splitlines()
