@@ -31,10 +31,11 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSPolicyKind, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.subscription import MessageInfo
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from depthpose_core.compressed_depth import compressed_to_depth
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.messages import ImageError, image_to_depth, stamp_ns
@@ -81,7 +82,9 @@ class DepthPoseNode(Node):
     """Multi-person pose estimation on a depth image topic.
 
     Topics (relative names: remap them, or push the node into a namespace):
-        ``depth/image`` (sensor_msgs/Image, subscribed): 16UC1/mono16 mm, 32FC1 m, or mono8 normalised depth.
+        ``depth/image`` (sensor_msgs/Image, subscribed): 16UC1/mono16 mm, 32FC1 m, or mono8 normalised depth;
+        with ``input_transport`` compressedDepth, ``<depth/image remapped>/compressedDepth``
+        (sensor_msgs/CompressedImage, 16UC1 or 32FC1 with a PNG payload) instead.
         ``skeletons`` (depthpose_ros/Skeleton2DArray): one message per processed image, the image's header.
         ``~/debug_image`` (sensor_msgs/Image bgr8, optional): low-resolution depth with the skeletons.
         ``~/markers`` (visualization_msgs/MarkerArray, optional) and ``camera_info`` (subscribed for them).
@@ -146,8 +149,11 @@ class DepthPoseNode(Node):
             else ReliabilityPolicy.BEST_EFFORT,
             durability=qos_profile_sensor_data.durability,
         )
+        self._compressed = self._values["input_transport"] == "compressedDepth"
+        # image_transport's convention: the transport's topic is the (remapped) image topic + "/compressedDepth".
+        topic = f"{self.resolve_topic_name(INPUT_TOPIC)}/compressedDepth" if self._compressed else INPUT_TOPIC
         self._sub = self.create_subscription(
-            Image, INPUT_TOPIC, self._on_image, qos,
+            CompressedImage if self._compressed else Image, topic, self._on_image, qos,
             event_callbacks=SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_qos),
         )  # fmt: skip
         self._worker = threading.Thread(target=self._work, name="depthpose-inference", daemon=True)
@@ -163,7 +169,7 @@ class DepthPoseNode(Node):
 
     # -- input ---------------------------------------------------------------------------------------------
 
-    def _on_image(self, msg: Image, info: MessageInfo) -> None:
+    def _on_image(self, msg: Image | CompressedImage, info: MessageInfo) -> None:
         """Convert and reduce at once (privacy), then hand the low-resolution frame to the inference thread.
         Never raises: whatever goes wrong is counted and logged, and the node keeps running."""
         try:
@@ -173,14 +179,19 @@ class DepthPoseNode(Node):
             self.get_logger().error(f"unexpected error on an image of {self._sub.topic_name}: {err!r} [{n}]",
                                     throttle_duration_sec=LOG_THROTTLE_S)  # fmt: skip
 
-    def _ingest(self, msg: Image, info: MessageInfo) -> None:
+    def _ingest(self, msg: Image | CompressedImage, info: MessageInfo) -> None:
         received = time.monotonic()
         self._last_input = received
         self._stats.count(Count.RECEIVED)
         self._count_lost(info)
         try:
-            size = (int(msg.width), int(msg.height))
-            lowres = self._estimator.to_lowres(image_to_depth(msg, max_pixels=self._max_input_pixels))
+            if isinstance(msg, CompressedImage):
+                depth = compressed_to_depth(msg, max_pixels=self._max_input_pixels)
+            else:
+                depth = image_to_depth(msg, max_pixels=self._max_input_pixels)
+            size = (int(depth.shape[1]), int(depth.shape[0]))
+            lowres = self._estimator.to_lowres(depth)
+            del depth  # the full-resolution frame ends here (privacy)
         except ImageError as err:
             self._reject(msg, err.cause, str(err))
             return
@@ -212,13 +223,17 @@ class DepthPoseNode(Node):
                                 f"never reached the node (replaced in its queue of depth {self._values['qos.depth']} "
                                 f"or lost in transport) [{n} so far]")  # fmt: skip
 
-    def _reject(self, msg: Image, cause: str, text: str) -> None:
+    def _reject(self, msg: Image | CompressedImage, cause: str, text: str) -> None:
         n = self._stats.bad(cause)
         stamp = msg.header.stamp
+        if isinstance(msg, CompressedImage):
+            what = f"format {msg.format!r}"
+        else:
+            what = f"{msg.width}x{msg.height} {msg.encoding!r}"
         self._log_throttled(
             f"bad:{cause}", logging.ERROR,
-            f"dropped image on {self._sub.topic_name} (stamp {stamp.sec}.{stamp.nanosec:09d}, {msg.width}x"
-            f"{msg.height} {msg.encoding!r}): {text} [{n} image(s) with bad {cause} so far]",
+            f"dropped image on {self._sub.topic_name} (stamp {stamp.sec}.{stamp.nanosec:09d}, {what}): {text} "
+            f"[{n} image(s) with bad {cause} so far]",
         )  # fmt: skip
 
     def _on_camera_info(self, msg: CameraInfo) -> None:

@@ -116,6 +116,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "count as dropped. 0: as fast as inference allows.", low=0.0, high=1000.0),
     ParamSpec("max_input_pixels", MAX_PIXELS, "Largest accepted input image, width x height in pixels; larger "
               "images are counted as bad input (size).", low=1, high=1 << 30),
+    ParamSpec("input_transport", "raw", "How depth arrives: raw (sensor_msgs/Image on depth/image) or "
+              "compressedDepth (sensor_msgs/CompressedImage from image_transport's compressedDepth plugin, PNG "
+              "payload, on depth/image's resolved name + /compressedDepth).", read_only=True,
+              choices=("raw", "compressedDepth")),
     ParamSpec("qos.reliability", "best_effort", "Reliability of the depth subscription: best_effort (sensor data "
               "QoS; matches every publisher) or reliable (only matches reliable publishers).", read_only=True,
               choices=("best_effort", "reliable")),

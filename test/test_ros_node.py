@@ -18,10 +18,11 @@ from rcl_interfaces.msg import Log, Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from rclpy.parameter import Parameter as RclpyParameter
 from ros_support import TINY_PARAMS, depth_image, make_node, ros_context, spin_until, wait_for_match
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 
 import depthpose_ros.node as node_module
 from depthpose_core.backends import available_backends, select_backend
+from depthpose_core.compressed_depth import depth_to_compressed
 from depthpose_core.demo_scene import make_demo_frame
 from depthpose_core.messages import stamp_ns
 from depthpose_core.targets import render_maps
@@ -430,3 +431,54 @@ def test_the_node_answers_every_frame_of_a_synthetic_bag(harness: Harness, synth
             sent.append(out.header.frame_id)
     assert sent == ["cam2_depth_optical_frame"] * 5
     assert harness.node.stats().bad == {}
+
+
+def _compressed(fmt: str, data: bytes, stamp: int) -> CompressedImage:
+    msg = CompressedImage(format=fmt, data=data)
+    msg.header.frame_id = "cam"
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 1_000_000_000)
+    return msg
+
+
+def test_compressed_depth_transport_on_the_remapped_topic_answers_like_raw_and_counts_bad_messages() -> None:
+    """input_transport compressedDepth subscribes <remapped depth/image>/compressedDepth (image_transport's name);
+    16UC1 frames give the raw path's skeletons exactly, 32FC1 ones too within the quantisation; malformed ones
+    (plain JPEG, RVL, a truncated PNG) are counted by cause and the node keeps answering."""
+    params = {**TINY_PARAMS, "model": "demo", "input_width": 0, "input_height": 0, "backend": "torch",
+              "input_transport": "compressedDepth"}  # fmt: skip
+    with ros_context() as context:
+        overrides = [RclpyParameter(k, value=v) for k, v in params.items()]
+        node = DepthPoseNode(context=context, parameter_overrides=overrides,
+                             cli_args=["--ros-args", "-r", "depth/image:=/cam/depth/image_rect_raw"])  # fmt: skip
+        tester, executor = make_node(context, "tester")
+        executor.add_node(node)
+        try:
+            assert node._sub.topic_name == "/cam/depth/image_rect_raw/compressedDepth"
+            pub = tester.create_publisher(CompressedImage, "/cam/depth/image_rect_raw/compressedDepth", 10)
+            arrays: list[Skeleton2DArray] = []
+            tester.create_subscription(Skeleton2DArray, "skeletons", arrays.append, 10)
+            wait_for_match(executor, pub)
+            depth, _ = make_demo_frame(seed=2)
+            fmt, data = depth_to_compressed(depth)
+            metres_fmt, metres_data = depth_to_compressed(depth.astype(np.float32) / 1000.0)
+            sent = [_compressed(fmt, data, 1), _compressed("jpeg", data, 2),
+                    _compressed("16UC1; compressedDepth rvl", data, 3), _compressed(fmt, data[:-200], 4),
+                    _compressed(metres_fmt, metres_data, 5)]  # fmt: skip
+            for msg in sent:
+                received = node.stats().received
+                pub.publish(msg)
+                assert spin_until(executor, lambda: node.stats().received > received, 30)
+                if msg.header.stamp.nanosec in (1, 5):
+                    assert spin_until(executor, lambda: any(a.header == msg.header for a in arrays), 30)
+            stats = node.stats()
+            assert stats.bad == {"encoding": 2, "data": 1} and stats.processed == 2
+            expected = node._estimator.estimate(depth)
+            first, second = arrays
+            assert len(first.skeletons) == len(expected) >= 3
+            got = sorted(p.score for p in first.skeletons)
+            assert got == pytest.approx(sorted(p.score for p in expected), rel=1e-4)
+            assert len(second.skeletons) == len(expected)  # 32FC1: inverse-depth quantisation, same people
+        finally:
+            executor.shutdown()
+            node.destroy_node()
+            tester.destroy_node()
