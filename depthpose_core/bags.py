@@ -5,6 +5,7 @@ demo and the synthetic bags."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,14 +17,18 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.share import share_file
 
-__all__ = ["BAG_FORMATS", "CAMERA_INFO", "IMAGE", "MESSAGES", "SKELETON_ARRAY", "create_bag", "open_bag",
-           "output_topic", "select_topics", "storage_of", "typestore"]  # fmt: skip
+__all__ = ["BAG_FORMATS", "CAMERA_INFO", "COMPRESSED_DEPTH", "COMPRESSED_IMAGE", "IMAGE", "MESSAGES", "SKELETON_ARRAY",
+           "create_bag", "image_base", "open_bag", "output_topic", "select_topics", "storage_of",
+           "typestore"]  # fmt: skip
 
 #: The project's message types, in dependency order.
 MESSAGES = ("Keypoint2D", "Skeleton2D", "Skeleton2DArray")
 #: Type names of the messages read and written.
 SKELETON_ARRAY = "depthpose_ros/msg/Skeleton2DArray"
 IMAGE = "sensor_msgs/msg/Image"
+COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"
+#: Suffix of image_transport's compressedDepth topics (``<image topic>/compressedDepth``).
+COMPRESSED_DEPTH = "/compressedDepth"
 CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
 #: Storage formats written, by name.
 BAG_FORMATS: dict[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
@@ -96,27 +101,50 @@ def storage_of(reader: Reader) -> StoragePlugin:
     return StoragePlugin.MCAP if any(Path(str(reader.path)).glob("*.mcap*")) else StoragePlugin.SQLITE3
 
 
+def image_base(topic: str) -> str:
+    """The image topic a depth topic stands for: ``/cam1/depth/image_raw/compressedDepth`` -> ``/cam1/depth/image_raw``
+    (image_transport's naming); a raw image topic is its own."""
+    return topic.removesuffix(COMPRESSED_DEPTH)
+
+
 def output_topic(image_topic: str, name: str) -> str:
-    """``/cam1/depth/image_raw`` -> ``/cam1/depth/<name>``: outputs sit beside their input."""
-    return image_topic.rsplit("/", 1)[0] + "/" + name
+    """``/cam1/depth/image_raw`` (or its ``/compressedDepth``) -> ``/cam1/depth/<name>``: outputs sit beside their
+    input."""
+    return image_base(image_topic).rsplit("/", 1)[0] + "/" + name
 
 
 def select_topics(reader: Reader, topics: list[str] | None, where: object) -> tuple[list[Any], list[Any]]:
-    """The image connections of ``topics`` (default: all image topics) of an opened bag, and the camera-info
-    connections in the same namespaces.
+    """The depth image connections of ``topics`` (default: every ``sensor_msgs/Image`` topic and every
+    ``.../compressedDepth`` ``sensor_msgs/CompressedImage`` topic, the raw one where a camera has both) of an
+    opened bag, and the camera-info connections in the same namespaces.
 
     Raises:
-        DepthPoseError: a requested topic is not an image topic of the bag, or there is none.
+        DepthPoseError: a requested topic is not a depth image topic of the bag (a plain ``compressed`` colour
+            topic included), one camera is requested both raw and compressed, or there is no depth topic.
     """
-    images = [c for c in reader.connections if c.msgtype == IMAGE]
+    images = [c for c in reader.connections if c.msgtype == IMAGE
+              or (c.msgtype == COMPRESSED_IMAGE and c.topic.endswith(COMPRESSED_DEPTH))]  # fmt: skip
     have = sorted({c.topic for c in images})
     if topics:
+        compressed = {c.topic for c in reader.connections if c.msgtype == COMPRESSED_IMAGE}
+        colour = sorted(compressed & set(topics) - set(have))
+        if colour:
+            raise DepthPoseError(f"{where}: {colour} are sensor_msgs/CompressedImage topics of the compressed "
+                                 "(colour JPEG/PNG) transport, not depth: use the .../compressedDepth topic or the raw "
+                                 "image")  # fmt: skip
         missing = sorted(set(topics) - set(have))
         if missing:
             raise DepthPoseError(f"{where} has no image topic {missing}; it has {have}")
         images = [c for c in images if c.topic in topics]
+    else:  # a camera recorded both raw and compressedDepth: its raw topic
+        raw = {c.topic for c in images if c.msgtype == IMAGE}
+        images = [c for c in images if c.msgtype == IMAGE or image_base(c.topic) not in raw]
+    bases = Counter(image_base(t) for t in {c.topic for c in images})
+    twice = sorted(t for t, n in bases.items() if n > 1)
+    if twice:
+        raise DepthPoseError(f"{where}: {twice} requested both raw and compressedDepth: choose one per camera")
     if not images:
-        raise DepthPoseError(f"{where} holds no sensor_msgs/Image topic")
-    namespaces = {c.topic.rsplit("/", 1)[0] for c in images}
+        raise DepthPoseError(f"{where} holds no sensor_msgs/Image or .../compressedDepth topic")
+    namespaces = {image_base(c.topic).rsplit("/", 1)[0] for c in images}
     infos = [c for c in reader.connections if c.msgtype == CAMERA_INFO and c.topic.rsplit("/", 1)[0] in namespaces]
     return images, infos

@@ -17,7 +17,9 @@ from samples import EAGER
 
 from depthpose_core.bags import SKELETON_ARRAY, typestore
 from depthpose_core.cli import main
+from depthpose_core.compressed_depth import depth_to_compressed
 from depthpose_core.config import RuntimeConfig
+from depthpose_core.demo_scene import make_demo_frame
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.messages import stamp_ns
@@ -118,6 +120,53 @@ def test_bad_messages_are_reported_counted_and_skipped(tiny_model: Path, tmp_pat
     assert any("/d @ 4000000000" in p and "rgb8" in p for p in summary.problems)
     stamps = sorted(stamp_ns(m[3].header) for m in _read(tmp_path / "out") if m[1] == SKELETON_ARRAY)
     assert stamps == [1 * 10**9, 2 * 10**9, 6 * 10**9]  # nothing lost, nothing twice
+
+
+def _compressed(store: object, t: int, fmt: str, data: bytes) -> bytes:
+    types = store.types
+    header = types["std_msgs/msg/Header"](stamp=types["builtin_interfaces/msg/Time"](sec=t, nanosec=0),
+                                          frame_id="cam")  # fmt: skip
+    msg = types["sensor_msgs/msg/CompressedImage"](header=header, format=fmt, data=np.frombuffer(data, np.uint8))
+    return bytes(store.serialize_cdr(msg, "sensor_msgs/msg/CompressedImage"))
+
+
+def test_compressed_depth_topics_replay_like_raw_ones_and_colour_topics_are_refused(tiny_model: Path,
+                                                                                   tmp_path: Path) -> None:  # fmt: skip
+    """A .../compressedDepth topic is read by default (outputs beside its image topic, exactly the raw image's
+    skeletons); a bad message on it is counted; a plain compressed (colour) topic is not depth."""
+    store = get_typestore(Stores.ROS2_KILTED)
+    depth, _ = make_demo_frame(seed=2)
+    fmt, data = depth_to_compressed(depth)
+    raw = store.types["sensor_msgs/msg/Image"](
+        header=store.types["std_msgs/msg/Header"](stamp=store.types["builtin_interfaces/msg/Time"](sec=1, nanosec=0),
+                                                  frame_id="cam"),
+        height=480, width=640, encoding="16UC1", is_bigendian=0, step=1280,
+        data=depth.view(np.uint8).ravel())  # fmt: skip
+    with Writer(tmp_path / "in", version=9) as writer:
+        image = writer.add_connection("/cam/depth/image_raw", "sensor_msgs/msg/Image", typestore=store)
+        packed = writer.add_connection("/cam/depth/image_raw/compressedDepth", "sensor_msgs/msg/CompressedImage",
+                                       typestore=store)  # fmt: skip
+        colour = writer.add_connection("/cam/color/image_raw/compressed", "sensor_msgs/msg/CompressedImage",
+                                       typestore=store)  # fmt: skip
+        writer.write(image, 10**9, bytes(store.serialize_cdr(raw, "sensor_msgs/msg/Image")))
+        writer.write(packed, 10**9, _compressed(store, 1, fmt, data))
+        writer.write(packed, 2 * 10**9, _compressed(store, 2, "16UC1; compressedDepth rvl", data))
+        writer.write(colour, 10**9, _compressed(store, 1, "jpeg", b"\xff\xd8"))
+    by_default = replay_bag(tmp_path / "in", tmp_path / "raw", _estimator(tiny_model), progress=False)
+    assert by_default.images == 1 and set(by_default.topics) == {"/cam/depth/image_raw"}  # raw where a camera has both
+    summary = replay_bag(tmp_path / "in", tmp_path / "out", _estimator(tiny_model),
+                         topics=["/cam/depth/image_raw/compressedDepth"], progress=False)  # fmt: skip
+    assert summary.images == 2 and summary.written == 1 and summary.skipped == {"encoding": 1}
+    assert summary.topics == {"/cam/depth/image_raw/compressedDepth": "/cam/depth/skeletons"}
+    [from_raw] = [m[3] for m in _read(tmp_path / "raw") if m[1] == SKELETON_ARRAY]
+    [from_compressed] = [m[3] for m in _read(tmp_path / "out") if m[1] == SKELETON_ARRAY]
+    assert from_compressed.skeletons == from_raw.skeletons and from_raw.header == from_compressed.header
+    both = ["/cam/depth/image_raw", "/cam/depth/image_raw/compressedDepth"]
+    colour = ["/cam/color/image_raw/compressed"]
+    for topics, match in ((colour, "compressed \\(colour JPEG/PNG\\) transport, not depth"),
+                          (both, "both raw and compressedDepth")):
+        with pytest.raises(DepthPoseError, match=match):
+            replay_bag(tmp_path / "in", tmp_path / "out2", _estimator(tiny_model), topics=topics, progress=False)
 
 
 @pytest.mark.parametrize(("stop", "said"), [(KeyboardInterrupt(), "INTERRUPTED"),

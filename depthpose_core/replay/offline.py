@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from depthpose_core.bags import (
     CAMERA_INFO,
+    COMPRESSED_IMAGE,
     IMAGE,
     SKELETON_ARRAY,
     create_bag,
@@ -32,6 +33,7 @@ from depthpose_core.bags import (
     storage_of,
     typestore,
 )
+from depthpose_core.compressed_depth import compressed_to_depth
 from depthpose_core.errors import InputError
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.messages import debug_image as debug_image_msg
@@ -249,16 +251,19 @@ def _read_all(reader: Any, connections: list[Any], run: _Replay, bar: tqdm, max_
         counts[conn.topic] += 1
         bar.update(1)
         try:
-            msg = store.deserialize_cdr(raw, IMAGE)
+            msg = store.deserialize_cdr(raw, conn.msgtype)
         except Exception as err:  # noqa: BLE001 - corrupt CDR fails in many ways
             _skip(summary, "undecodable message", conn.topic, bag_time, repr(err), max_problems)
             continue
         try:
-            low = run.estimator.to_lowres(image_to_depth(msg))
+            depth = compressed_to_depth(msg) if conn.msgtype == COMPRESSED_IMAGE else image_to_depth(msg)
+            size = (int(depth.shape[1]), int(depth.shape[0]))
+            low = run.estimator.to_lowres(depth)
+            del depth  # the full-resolution frame ends here (privacy)
         except InputError as err:  # ImageError included
             _skip(summary, getattr(err, "cause", "shape"), conn.topic, bag_time, str(err), max_problems)
             continue
-        run.add(_Pending(conn.topic, bag_time, msg.header, low, (int(msg.width), int(msg.height)), position))
+        run.add(_Pending(conn.topic, bag_time, msg.header, low, size, position))
 
 
 def _skip(summary: ReplaySummary, reason: str, topic: str, bag_time: int, text: str, max_problems: int) -> None:
