@@ -440,10 +440,22 @@ def _compressed(fmt: str, data: bytes, stamp: int) -> CompressedImage:
     return msg
 
 
-def test_compressed_depth_transport_on_the_remapped_topic_answers_like_raw_and_counts_bad_messages() -> None:
+def test_compressed_depth_transport_on_the_remapped_topic_answers_like_raw_and_counts_bad_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """input_transport compressedDepth subscribes <remapped depth/image>/compressedDepth (image_transport's name);
     16UC1 frames give the raw path's skeletons exactly, 32FC1 ones too within the quantisation; malformed ones
-    (plain JPEG, RVL, a truncated PNG) are counted by cause and the node keeps answering."""
+    (plain JPEG, RVL, a truncated PNG) are counted by cause and the node keeps answering; no decoded
+    full-resolution frame outlives the ingress."""
+    decoded: list[weakref.ref] = []
+    real = node_module.compressed_to_depth
+
+    def recording(msg: CompressedImage, **kwargs: Any) -> np.ndarray:
+        depth = real(msg, **kwargs)
+        decoded.append(weakref.ref(depth))
+        return depth
+
+    monkeypatch.setattr(node_module, "compressed_to_depth", recording)
     params = {**TINY_PARAMS, "model": "demo", "input_width": 0, "input_height": 0, "backend": "torch",
               "input_transport": "compressedDepth"}  # fmt: skip
     with ros_context() as context:
@@ -472,6 +484,8 @@ def test_compressed_depth_transport_on_the_remapped_topic_answers_like_raw_and_c
                     assert spin_until(executor, lambda: any(a.header == msg.header for a in arrays), 30)
             stats = node.stats()
             assert stats.bad == {"encoding": 2, "data": 1} and stats.processed == 2
+            gc.collect()
+            assert len(decoded) == 2 and all(ref() is None for ref in decoded)
             expected = node._estimator.estimate(depth)
             first, second = arrays
             assert len(first.skeletons) == len(expected) >= 3
