@@ -62,13 +62,13 @@ def plot_pck_bars(results: Mapping[str, PCKResult | Sequence[PCKResult]], path: 
     for label, figures in (reference or {}).items():
         rows.append((label, [figures[g] for g in groups], None, True))
     width = 0.8 / len(rows)
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(12, 4.5))
     for i, (label, means, spread, hatched) in enumerate(rows):
         ax.bar(np.arange(len(groups)) + i * width, means, width, yerr=spread, capsize=2, label=label,
                hatch="//" if hatched else None, alpha=0.6 if hatched else 1.0)  # fmt: skip
     ax.set_xticks(np.arange(len(groups)) + width * (len(rows) - 1) / 2, groups)
     ax.set(ylabel="PCK@0.2 (%)", ylim=(0, 100), title=title)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never on them
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
