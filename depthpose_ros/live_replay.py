@@ -30,7 +30,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
 from rosgraph_msgs.msg import Clock
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from depthpose_core import bags
 from depthpose_core.errors import DepthPoseError
@@ -185,7 +185,9 @@ def live_replay(
             report.results = {t: [] for t in report.topics}  # a camera without answers still counts in the PCK
             index = GroundTruthIndex(ground_truth, report.topics)
             reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-            pubs = {t: node.create_publisher(Image, t, reliable) for t in report.topics}
+            kinds = {c.topic: CompressedImage if c.msgtype == bags.COMPRESSED_IMAGE else Image for c in images}
+            kinds.update({c.topic: CameraInfo for c in infos})
+            pubs = {t: node.create_publisher(kinds[t], t, reliable) for t in report.topics}
             pubs.update({c.topic: node.create_publisher(CameraInfo, c.topic, reliable) for c in infos})
             clock_pub = node.create_publisher(Clock, "/clock", 10) if clock else None
             # Publication times per (topic, header stamp), oldest first (stamps may repeat), with the frame's position.
@@ -244,9 +246,9 @@ def live_replay(
                         clock_msg = Clock()
                         clock_msg.clock.sec, clock_msg.clock.nanosec = divmod(bag_time, 1_000_000_000)
                         clock_pub.publish(clock_msg)
-                    msg = deserialize_message(raw, Image if conn.msgtype == bags.IMAGE else CameraInfo)
+                    msg = deserialize_message(raw, kinds[conn.topic])
                     pubs[conn.topic].publish(msg)
-                    if conn.msgtype == bags.IMAGE:
+                    if conn.msgtype != bags.CAMERA_INFO:
                         report.published += 1
                         sent[(conn.topic, stamp_ns(msg.header))].append((time.monotonic(), positions[conn.topic]))
                         positions[conn.topic] += 1

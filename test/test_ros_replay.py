@@ -9,14 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 import torch
 from ros_support import TINY_PARAMS, NodeProcess
-from rosbags.rosbag2 import Reader
+from rosbags.rosbag2 import Reader, Writer
 
 from depthpose_core.backends import select_backend
 from depthpose_core.bags import SKELETON_ARRAY, typestore
-from depthpose_core.messages import stamp_ns
+from depthpose_core.compressed_depth import depth_to_compressed
+from depthpose_core.messages import image_to_depth, stamp_ns
 from depthpose_core.synth import WorldParams
 from depthpose_ros import demo_live
 from depthpose_ros.counters import Count
@@ -124,3 +126,36 @@ def test_live_demo_runs_the_node_with_the_shipped_weights(tmp_path: Path, mvor_d
     gt_ids = {i["id"] for i in json.loads((out / "synth" / "annotations.json").read_text())["images"]}
     assert results, "the shipped weights found nobody in the demo scene"
     assert {r["image_id"] for r in results} <= gt_ids
+
+
+def test_a_compressed_depth_bag_replays_through_the_node_reading_compressed_depth(
+    synth_bag: Path, small_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The synthetic bag re-recorded as image_transport's compressedDepth: published as CompressedImage on
+    <image topic>/compressedDepth, every frame answered by a node with input_transport compressedDepth."""
+    store = typestore()
+    packed_bag = tmp_path / "packed"
+    with Reader(synth_bag / "bags/seq000") as reader, Writer(packed_bag, version=9) as writer:
+        packed = writer.add_connection(f"{IMAGES}/compressedDepth", "sensor_msgs/msg/CompressedImage", typestore=store)
+        for conn, t, raw in reader.messages():
+            if conn.topic != IMAGES:
+                continue
+            image = store.deserialize_cdr(raw, conn.msgtype)
+            depth = image_to_depth(image).astype("<u2")
+            fmt, data = depth_to_compressed(np.ascontiguousarray(depth))
+            msg = store.types["sensor_msgs/msg/CompressedImage"](header=image.header, format=fmt,
+                                                                 data=np.frombuffer(data, np.uint8))  # fmt: skip
+            writer.write(packed, t, bytes(store.serialize_cdr(msg, "sensor_msgs/msg/CompressedImage")))
+    node = NodeProcess(tmp_path, {**TINY_PARAMS, "model": str(small_model), "input_width": 0, "input_height": 0,
+                                  "input_transport": "compressedDepth"},
+                       remaps={"depth/image": IMAGES, "skeletons": SKELETONS})  # fmt: skip
+    assert node.wait_output(f"subscribed to {IMAGES}/compressedDepth"), node.output()
+    try:
+        code = main([str(packed_bag), "--out", str(tmp_path / "answers"), "--rate", "0.15", "--settle", "3",
+                     "--skeletons", f"{IMAGES}/compressedDepth={SKELETONS}"])  # fmt: skip
+        text = capsys.readouterr().out
+    finally:
+        node.stop()
+    assert code == 0, text + node.output()
+    assert f"frames published {FRAMES}, skeleton arrays received {FRAMES} (answering no frame sent 0)" in text, text
+    assert "bad input 0, failed 0" in text, text
