@@ -7,6 +7,7 @@ integer coordinates; skeletons use pixel centres at +0.5 (subtract 0.5 to go fro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,5 +43,7 @@ class Intrinsics:
 
     @property
     def calibrated(self) -> bool:
-        """True when focal lengths and the image size are positive."""
-        return self.fx > 0 and self.fy > 0 and self.width > 0 and self.height > 0
+        """True when the focal lengths and principal point are finite, the focal lengths and the image size
+        positive (a driver without calibration publishes K all zeros; a broken one NaN or inf)."""
+        finite = all(math.isfinite(v) for v in (self.fx, self.fy, self.cx, self.cy))
+        return finite and self.fx > 0 and self.fy > 0 and self.width > 0 and self.height > 0

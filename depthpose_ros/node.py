@@ -341,9 +341,9 @@ class DepthPoseNode(Node):
         intrinsics = None if info is None else intrinsics_of(info)
         if intrinsics is None or not intrinsics.calibrated:
             self._stats.count(Count.MARKERS_SKIPPED)
+            why = "none received yet" if info is None else "its K lacks finite, positive focal lengths or centre"
             self._log_throttled("markers", logging.WARNING,
-                                f"markers need a calibrated camera_info on {self._camera_info_topic} "
-                                f"({'none received yet' if info is None else 'it has no focal lengths'}); skipped")
+                                f"markers need a calibrated camera_info on {self._camera_info_topic} ({why}); skipped")
             return
         self._marker_pub.publish(skeleton_markers(
             frame.header, people, ids, frame.lowres, self._estimator.preprocessing, intrinsics,

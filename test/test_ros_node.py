@@ -374,8 +374,15 @@ def test_markers_need_camera_info_and_survive_a_bad_one(harness: Harness) -> Non
     harness.spin(0.3)
     assert len(harness.send(depth_image(depth, stamp_ns=2)).skeletons) == 1
     assert spin_until(harness.executor, lambda: harness.node.stats().markers_skipped == 2, 5)
+    broken = CameraInfo(width=640, height=480)
+    broken.k = [float("nan"), 0.0, 319.5, 0.0, 525.0, float("inf"), 0.0, 0.0, 1.0]  # would place markers at NaN
+    info_pub.publish(broken)
+    harness.spin(0.3)
+    assert len(harness.send(depth_image(depth, stamp_ns=4)).skeletons) == 1
+    assert spin_until(harness.executor, lambda: harness.node.stats().markers_skipped == 3, 5)
+    assert markers == []
     stats = harness.node.stats()
-    assert stats.failed == 0 and stats.optional_output_errors == 0 and stats.processed == 2
+    assert stats.failed == 0 and stats.optional_output_errors == 0 and stats.processed == 3
     good = CameraInfo(width=640, height=480)
     good.k = [525.0, 0.0, 319.5, 0.0, 525.0, 239.5, 0.0, 0.0, 1.0]
     info_pub.publish(good)
