@@ -236,7 +236,7 @@ def test_eval_command_gives_mean_and_spread_over_runs_sharing_a_name(
         runs.append(tiny_set / f"seed{seed}" / "model_final.pth")
     out = tiny_set / "eval_seeds"
     args = ["eval", str(tiny_set / "train/annotations.json"), "--lowres", "32x24", "--no-flip", "--device", "cpu",
-            "--backend", "torch",  # not what is tested; a CI worker crashed once in this test (auto backend, cause unknown)
+            "--backend", "torch",  # not what is tested; a CI worker crashed here once (auto backend, cause unknown)
             "--out", str(out), "--model", f"lite={runs[0]}", "--model", f"lite={runs[1]}", "--model", "untrained"]
     assert main(args) == 0
     table = capsys.readouterr().out.split("Method")[1].splitlines()
