@@ -115,20 +115,27 @@ def test_keypoints_are_in_the_pixel_frame_of_each_input_image(harness: Harness) 
     assert ids[0] == [1, 2]  # the tracker's ids (the frame size changes in between, so tracks restart)
 
 
+def _record_frames(monkeypatch: pytest.MonkeyPatch, reader: str) -> list[weakref.ref]:
+    """Wrap the node's full-resolution frame reader ``reader`` (image_to_depth or compressed_to_depth): weak
+    references to every frame it returns, to prove none outlives the ingress."""
+    refs: list[weakref.ref] = []
+    real = getattr(node_module, reader)
+
+    def recording(msg: Any, **kwargs: Any) -> np.ndarray:
+        frame = real(msg, **kwargs)
+        refs.append(weakref.ref(frame))
+        return frame
+
+    monkeypatch.setattr(node_module, reader, recording)
+    return refs
+
+
 @pytest.mark.parametrize("harness", [{"publish_debug_image": True, "backend": b} for b in available_backends()],
                          indirect=True, ids=available_backends())  # fmt: skip
 def test_nothing_beyond_the_low_resolution_leaves_the_ingress(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    views: list[weakref.ref] = []
-    real = node_module.image_to_depth
-
-    def recording(msg: Image, **kwargs: Any) -> np.ndarray:
-        view = real(msg, **kwargs)
-        views.append(weakref.ref(view))
-        return view
-
-    monkeypatch.setattr(node_module, "image_to_depth", recording)
+    views = _record_frames(monkeypatch, "image_to_depth")
     # The inference network has no SR reconstruction head at all: the super-resolved image cannot be formed (for
     # the exported graphs of the other backends, test_backends.py proves no tensor of that shape exists).
     network = harness.node._estimator.network
@@ -454,15 +461,7 @@ def test_compressed_depth_transport_on_the_remapped_topic_answers_like_raw_and_c
     16UC1 frames give the raw path's skeletons exactly, 32FC1 ones too within the quantisation; malformed ones
     (plain JPEG, RVL, a truncated PNG) are counted by cause and the node keeps answering; no decoded
     full-resolution frame outlives the ingress."""
-    decoded: list[weakref.ref] = []
-    real = node_module.compressed_to_depth
-
-    def recording(msg: CompressedImage, **kwargs: Any) -> np.ndarray:
-        depth = real(msg, **kwargs)
-        decoded.append(weakref.ref(depth))
-        return depth
-
-    monkeypatch.setattr(node_module, "compressed_to_depth", recording)
+    decoded = _record_frames(monkeypatch, "compressed_to_depth")
     params = {**TINY_PARAMS, "model": "demo", "input_width": 0, "input_height": 0, "backend": "torch",
               "input_transport": "compressedDepth"}  # fmt: skip
     with ros_context() as context:
