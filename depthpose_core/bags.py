@@ -14,10 +14,11 @@ from typing import Any, Literal
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
+from depthpose_core.compressed_depth import COMPRESSED_DEPTH
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.share import share_file
 
-__all__ = ["BAG_FORMATS", "CAMERA_INFO", "COMPRESSED_DEPTH", "COMPRESSED_IMAGE", "IMAGE", "MESSAGES", "SKELETON_ARRAY",
+__all__ = ["BAG_FORMATS", "CAMERA_INFO", "COMPRESSED_IMAGE", "IMAGE", "MESSAGES", "SKELETON_ARRAY",
            "create_bag", "image_base", "open_bag", "output_topic", "select_topics", "storage_of",
            "typestore"]  # fmt: skip
 
@@ -27,8 +28,6 @@ MESSAGES = ("Keypoint2D", "Skeleton2D", "Skeleton2DArray")
 SKELETON_ARRAY = "depthpose_ros/msg/Skeleton2DArray"
 IMAGE = "sensor_msgs/msg/Image"
 COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"
-#: Suffix of image_transport's compressedDepth topics (``<image topic>/compressedDepth``).
-COMPRESSED_DEPTH = "/compressedDepth"
 CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
 #: Storage formats written, by name.
 BAG_FORMATS: dict[str, StoragePlugin] = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}

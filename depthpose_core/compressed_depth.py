@@ -26,7 +26,10 @@ import numpy as np
 
 from depthpose_core.messages import MAX_PIXELS, ImageError
 
-__all__ = ["HEADER_BYTES", "compressed_to_depth", "depth_to_compressed"]
+__all__ = ["COMPRESSED_DEPTH", "HEADER_BYTES", "compressed_to_depth", "depth_to_compressed"]
+
+#: Suffix of image_transport's compressedDepth topics (``<image topic>/compressedDepth``).
+COMPRESSED_DEPTH = "/compressedDepth"
 
 #: Size of the configuration header before the payload: int32 format, two float32 quantisation parameters.
 HEADER_BYTES = 12
@@ -34,8 +37,8 @@ _INV_DEPTH = 0
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _parse_format(fmt: str) -> tuple[str, str]:
-    """(pixel encoding, payload codec) of a compressedDepth ``format`` string."""
+def _parse_format(fmt: str) -> str:
+    """The pixel encoding of a compressedDepth ``format`` string with a PNG payload."""
     encoding, _, rest = fmt.partition(";")
     encoding, rest = encoding.strip(), rest.strip()
     if (rest and not rest.startswith("compressedDepth")) or encoding.lower() in ("jpeg", "jpg", "png"):
@@ -49,7 +52,7 @@ def _parse_format(fmt: str) -> tuple[str, str]:
     if codec != "png":
         raise ImageError("encoding", f"compressedDepth format {fmt!r}: only the png payload is read here, not "
                                      f"{codec!r} (set the publisher's compressedDepth format to png)")  # fmt: skip
-    return encoding, codec
+    return encoding
 
 
 def compressed_to_depth(msg: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -65,7 +68,7 @@ def compressed_to_depth(msg: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray
             unknown header, non-finite quantisation parameters, or a payload that is not a 16-bit
             single-channel PNG.
     """
-    encoding, _ = _parse_format(str(msg.format))
+    encoding = _parse_format(str(msg.format))
     data = bytes(msg.data)
     if len(data) < HEADER_BYTES + len(_PNG_SIGNATURE) + 16:
         raise ImageError("data", f"compressedDepth data holds {len(data)} bytes: too short for the {HEADER_BYTES}-byte "

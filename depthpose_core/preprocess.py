@@ -172,10 +172,8 @@ def _fill_far(out: np.ndarray, empty: np.ndarray) -> None:
     left = np.maximum.accumulate(np.where(empty, -1, columns), axis=1)
     right = np.minimum.accumulate(np.where(empty, w, columns)[:, ::-1], axis=1)[:, ::-1]
     rows = np.arange(h)[:, None]
-    padded = np.concatenate([out, np.full((h, 1), -1.0, np.float32)], axis=1)  # index -1 and w: "none"
-    left_value = np.where(left >= 0, padded[rows, left], -1.0)
-    right_value = np.where(right < w, padded[rows, np.minimum(right, w)], -1.0)
-    farther = np.maximum(left_value, right_value)
+    padded = np.concatenate([out, np.full((h, 1), -1.0, np.float32)], axis=1)  # column -1 and w: "none" (-1)
+    farther = np.maximum(padded[rows, left], padded[rows, right])
     out[empty] = farther[empty]
     empty = empty & (farther < 0)
     kernel = np.ones((3, 3), np.uint8)

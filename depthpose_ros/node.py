@@ -35,7 +35,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from depthpose_core.compressed_depth import compressed_to_depth
+from depthpose_core.compressed_depth import COMPRESSED_DEPTH, compressed_to_depth
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.inference import PoseEstimator
 from depthpose_core.messages import ImageError, image_to_depth, stamp_ns
@@ -149,11 +149,11 @@ class DepthPoseNode(Node):
             else ReliabilityPolicy.BEST_EFFORT,
             durability=qos_profile_sensor_data.durability,
         )
-        self._compressed = self._values["input_transport"] == "compressedDepth"
+        compressed = self._values["input_transport"] == "compressedDepth"
         # image_transport's convention: the transport's topic is the (remapped) image topic + "/compressedDepth".
-        topic = f"{self.resolve_topic_name(INPUT_TOPIC)}/compressedDepth" if self._compressed else INPUT_TOPIC
+        topic = self.resolve_topic_name(INPUT_TOPIC) + COMPRESSED_DEPTH if compressed else INPUT_TOPIC
         self._sub = self.create_subscription(
-            CompressedImage if self._compressed else Image, topic, self._on_image, qos,
+            CompressedImage if compressed else Image, topic, self._on_image, qos,
             event_callbacks=SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_qos),
         )  # fmt: skip
         self._worker = threading.Thread(target=self._work, name="depthpose-inference", daemon=True)

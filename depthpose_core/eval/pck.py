@@ -193,13 +193,8 @@ def _match(truth: GroundTruth, detections: Detections, min_overlap: float) -> np
     offset = np.arange(len(person)) - np.repeat(np.cumsum(pairs_per_person) - pairs_per_person, pairs_per_person)
     detection = order[first[truth.image_index][person] + offset]
 
-    gx1, gy1 = np.nanmin(truth.joints, axis=1).T
-    gx2, gy2 = np.nanmax(truth.joints, axis=1).T
-    dx1, dy1, dx2, dy2 = detections.boxes[detection].T
-    gx1, gy1, gx2, gy2 = gx1[person], gy1[person], gx2[person], gy2[person]
-    width = np.maximum(np.minimum(gx2, dx2) - np.maximum(gx1, dx1) + 1, 0)
-    height = np.maximum(np.minimum(gy2, dy2) - np.maximum(gy1, dy1) + 1, 0)
-    overlap = width * height / ((gx2 - gx1 + 1) * (gy2 - gy1 + 1))
+    gt_boxes = np.concatenate([np.nanmin(truth.joints, axis=1), np.nanmax(truth.joints, axis=1)], axis=1)[person]
+    overlap = _intersection(gt_boxes, detections.boxes[detection]) / _area(gt_boxes)
     keep = overlap > min_overlap  # NaN boxes (no keypoints) compare False
     person, detection = person[keep], detection[keep]
 
@@ -220,10 +215,18 @@ def _count_false_positives(truth: GroundTruth, detections: Detections, matched: 
     for image in np.unique(detections.image_index[candidates]):
         d = detections.boxes[candidates[detections.image_index[candidates] == image]][:, None, :]
         u = truth.unlabelled_boxes[truth.unlabelled_image_index == image][None, :, :]
-        width = np.maximum(np.minimum(d[..., 2], u[..., 2]) - np.maximum(d[..., 0], u[..., 0]) + 1, 0)
-        height = np.maximum(np.minimum(d[..., 3], u[..., 3]) - np.maximum(d[..., 1], u[..., 1]) + 1, 0)
-        smaller = np.minimum((d[..., 2] - d[..., 0] + 1) * (d[..., 3] - d[..., 1] + 1),
-                             (u[..., 2] - u[..., 0] + 1) * (u[..., 3] - u[..., 1] + 1))  # fmt: skip
-        on_person = width * height > min_overlap * smaller  # NaN boxes compare False
+        on_person = _intersection(d, u) > min_overlap * np.minimum(_area(d), _area(u))  # NaN boxes compare False
         count += int(np.count_nonzero(~on_person.any(axis=1)))
     return count
+
+
+def _area(boxes: np.ndarray) -> np.ndarray:
+    """Pixel area of ``(..., 4)`` boxes x1, y1, x2, y2 with inclusive bounds (widths and heights + 1)."""
+    return (boxes[..., 2] - boxes[..., 0] + 1) * (boxes[..., 3] - boxes[..., 1] + 1)
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pixel area shared by boxes ``a`` and ``b`` (broadcast ``(..., 4)``, as :func:`_area`); 0 when apart."""
+    width = np.maximum(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]) + 1, 0)
+    height = np.maximum(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]) + 1, 0)
+    return width * height
