@@ -18,14 +18,15 @@ from depthpose_core.compressed_depth import COMPRESSED_DEPTH
 from depthpose_core.errors import DepthPoseError
 from depthpose_core.share import share_file
 
-__all__ = ["BAG_FORMATS", "CAMERA_INFO", "COMPRESSED_IMAGE", "IMAGE", "MESSAGES", "SKELETON_ARRAY",
+__all__ = ["BAG_FORMATS", "CAMERA_INFO", "COMPRESSED_IMAGE", "IMAGE", "MESSAGES", "SKELETON3D_ARRAY", "SKELETON_ARRAY",
            "create_bag", "image_base", "open_bag", "output_topic", "select_topics", "storage_of",
            "typestore"]  # fmt: skip
 
 #: The project's message types, in dependency order.
-MESSAGES = ("Keypoint2D", "Skeleton2D", "Skeleton2DArray")
+MESSAGES = ("Keypoint2D", "Skeleton2D", "Skeleton2DArray", "Keypoint3D", "Skeleton3D", "Skeleton3DArray")
 #: Type names of the messages read and written.
 SKELETON_ARRAY = "depthpose_ros/msg/Skeleton2DArray"
+SKELETON3D_ARRAY = "depthpose_ros/msg/Skeleton3DArray"
 IMAGE = "sensor_msgs/msg/Image"
 COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"
 CAMERA_INFO = "sensor_msgs/msg/CameraInfo"

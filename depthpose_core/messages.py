@@ -15,8 +15,8 @@ from depthpose_core.errors import InputError
 from depthpose_core.skeleton import Skeleton
 from depthpose_core.viz import draw_overlay
 
-__all__ = ["DEPTH_ENCODINGS", "MAX_PIXELS", "ImageError", "debug_image", "image_to_depth", "skeleton_array",
-           "skeletons_from_array", "stamp_ns"]  # fmt: skip
+__all__ = ["DEPTH_ENCODINGS", "MAX_PIXELS", "ImageError", "debug_image", "image_to_depth", "skeleton3d_array",
+           "skeleton_array", "skeletons_from_array", "stamp_ns"]  # fmt: skip
 
 #: Largest image accepted by default, width x height (a 4096x4096 frame): a bigger one is refused before any
 #: copy, so a corrupt size cannot make the reader allocate without bound.
@@ -136,6 +136,32 @@ def skeleton_array(
                      for p, (x, y), s in zip(present, xy, scores)]  # fmt: skip
         skeletons.append(skeleton(id=int(track_id), score=float(person.score), keypoints=keypoints))
     return array(header=header, image_width=int(frame_size[0]), image_height=int(frame_size[1]), skeletons=skeletons)
+
+
+def skeleton3d_array(
+    header: Any, people: Sequence[Skeleton], ids: Sequence[int], lifted: Sequence[np.ndarray], *,
+    array: Callable[..., Any], skeleton: Callable[..., Any], keypoint: Callable[..., Any], point: Callable[..., Any],
+) -> Any:  # fmt: skip
+    """A ``depthpose_ros/Skeleton3DArray`` from skeletons and their 3D joints, built with the given classes.
+
+    Args:
+        header: the input image's header (copied unchanged; its frame is the points' optical frame).
+        people: the frame's skeletons (their person and joint scores are copied).
+        ids: track id per person.
+        lifted: per person ``(18, 3)`` x, y, z in metres in the optical frame, NaN where the joint has no point
+            (:func:`depthpose_core.lift.lift_skeleton`).
+        array, skeleton, keypoint, point: the ``Skeleton3DArray``, ``Skeleton3D``, ``Keypoint3D`` and
+            ``geometry_msgs/Point`` classes (rclpy's or a ``rosbags`` typestore's).
+    """
+    skeletons = []
+    for person, track_id, xyz in zip(people, ids, lifted):
+        clean = np.where(np.isfinite(xyz).all(axis=1, keepdims=True), xyz, np.nan)
+        valid = (~np.isnan(clean[:, 0])).tolist()
+        scores = np.where(person.present, person.scores, 0.0).tolist()
+        keypoints = [keypoint(valid=v, position=point(x=x, y=y, z=z), score=s)
+                     for v, (x, y, z), s in zip(valid, clean.tolist(), scores)]  # fmt: skip
+        skeletons.append(skeleton(id=int(track_id), score=float(person.score), keypoints=keypoints))
+    return array(header=header, skeletons=skeletons)
 
 
 def skeletons_from_array(msg: Any) -> tuple[list[Skeleton], list[int]]:

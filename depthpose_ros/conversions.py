@@ -1,6 +1,6 @@
 """Conversions between ROS messages and depthpose_core values, as pure functions (no node, no executor): rclpy's
-message classes bound to the duck-typed builders of ``depthpose_core.messages``, and RViz markers of the 3D lift
-(``depthpose_core.lift``).
+message classes bound to the duck-typed builders of ``depthpose_core.messages``, and RViz markers of the 3D
+skeletons (``depthpose_core.lift``).
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from depthpose_core.intrinsics import Intrinsics
 from depthpose_core.keypoints import LIMBS
-from depthpose_core.lift import lift_skeleton
-from depthpose_core.messages import debug_image, skeleton_array
-from depthpose_core.preprocess import Preprocessing
+from depthpose_core.messages import debug_image, skeleton3d_array, skeleton_array
 from depthpose_core.skeleton import Skeleton
 from depthpose_core.viz import track_colour
-from depthpose_ros.msg import Keypoint2D, Skeleton2D, Skeleton2DArray
+from depthpose_ros.msg import Keypoint2D, Keypoint3D, Skeleton2D, Skeleton2DArray, Skeleton3D, Skeleton3DArray
 
-__all__ = ["debug_image_msg", "intrinsics_of", "skeleton_markers", "skeletons_to_msg"]
+__all__ = ["debug_image_msg", "intrinsics_of", "skeleton_markers", "skeletons3d_to_msg", "skeletons_to_msg"]
 
 
 def skeletons_to_msg(
@@ -32,6 +30,14 @@ def skeletons_to_msg(
     """The per-frame output message (see :func:`depthpose_core.messages.skeleton_array`)."""
     return skeleton_array(header, frame_size, people, ids, array=Skeleton2DArray, skeleton=Skeleton2D,
                           keypoint=Keypoint2D)  # fmt: skip
+
+
+def skeletons3d_to_msg(
+    header: Header, people: Sequence[Skeleton], ids: Sequence[int], lifted: Sequence[np.ndarray]
+) -> Skeleton3DArray:
+    """The ``skeletons_3d`` message (see :func:`depthpose_core.messages.skeleton3d_array`)."""
+    return skeleton3d_array(header, people, ids, lifted, array=Skeleton3DArray, skeleton=Skeleton3D,
+                            keypoint=Keypoint3D, point=Point)  # fmt: skip
 
 
 def debug_image_msg(header: Header, lowres: np.ndarray, people: Sequence[Skeleton], ids: Sequence[int]) -> Image:
@@ -45,26 +51,21 @@ def intrinsics_of(info: CameraInfo) -> Intrinsics:
 
 
 def skeleton_markers(
-    header: Header, people: Sequence[Skeleton], ids: Sequence[int], lowres: np.ndarray, pre: Preprocessing,
-    intrinsics: Intrinsics, lifetime_s: float,
-) -> MarkerArray:  # fmt: skip
-    """RViz markers: per person a sphere list of joints and a line list of limbs, in the image's optical frame.
+    header: Header, ids: Sequence[int], lifted: Sequence[np.ndarray], lifetime_s: float
+) -> MarkerArray:
+    """RViz markers of the 3D skeletons: per person a sphere list of joints and a line list of limbs.
 
     Args:
-        header: the input image's header (frame and stamp of the markers).
-        people: skeletons in input-image pixels.
+        header: the input image's header (frame and stamp of the markers: the points' optical frame).
         ids: track id per person (marker namespaces ``joints`` and ``limbs`` with id = track id; the colour is
             the track's, as in the debug image).
-        lowres: the frame's normalised low-resolution depth (the network input).
-        pre: the preprocessing that produced ``lowres`` (near/far mapping).
-        intrinsics: the camera's (see :func:`intrinsics_of`).
+        lifted: per person ``(18, 3)`` points in metres, NaN where a joint has none (as in ``skeletons_3d``).
         lifetime_s: how long RViz keeps a marker that is not refreshed.
     """
     out = MarkerArray()
     lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1.0) * 1e9))
-    for person, track_id in zip(people, ids):
-        lifted = lift_skeleton(person, lowres, pre, intrinsics)
-        points = [None if np.isnan(p[0]) else Point(x=p[0], y=p[1], z=p[2]) for p in lifted.tolist()]
+    for track_id, xyz in zip(ids, lifted):
+        points = [None if np.isnan(p).any() else Point(x=p[0], y=p[1], z=p[2]) for p in xyz.tolist()]
         r, g, b = (c / 255.0 for c in track_colour(track_id))
         colour = ColorRGBA(r=r, g=g, b=b, a=1.0)
         joints = Marker(header=header, ns="joints", id=int(track_id), type=Marker.SPHERE_LIST,

@@ -19,7 +19,7 @@ class Count(str, Enum):
     NO_VALID_DEPTH = "no_valid_depth"
     INCOMPATIBLE_QOS = "incompatible_qos"
     LOST = "lost"
-    MARKERS_SKIPPED = "markers_skipped"
+    NO_CAMERA_INFO = "no_camera_info"
     OPTIONAL_OUTPUT_ERRORS = "optional_output_errors"
     DIAGNOSTICS_ERRORS = "diagnostics_errors"
     DECODER_CAPPED = "decoder_capped"
@@ -35,8 +35,8 @@ DIAGNOSTIC_KEYS: dict[Count, str] = {
     Count.NO_VALID_DEPTH: "frames without valid depth",
     Count.INCOMPATIBLE_QOS: "incompatible QoS events",
     Count.LOST: "images lost before the node",
-    Count.MARKERS_SKIPPED: "frames without markers (no camera_info)",
-    Count.OPTIONAL_OUTPUT_ERRORS: "debug output errors",
+    Count.NO_CAMERA_INFO: "frames without 3D output (no calibrated camera_info)",
+    Count.OPTIONAL_OUTPUT_ERRORS: "3D or debug output errors",
     Count.DIAGNOSTICS_ERRORS: "diagnostics errors",
     Count.DECODER_CAPPED: "frames with the decoder's peak cap hit",
 }

@@ -68,10 +68,10 @@ def status(
         warnings.append(f"{delta[Count.LOST]} image(s) on {input_topic} never reached the node")
     if delta[Count.INCOMPATIBLE_QOS] or (now.incompatible_qos and not received):
         warnings.append(f"incompatible QoS on {input_topic} ({now.incompatible_qos} event(s))")
-    if delta[Count.MARKERS_SKIPPED]:
-        warnings.append("markers enabled but no calibrated camera_info received")
+    if delta[Count.NO_CAMERA_INFO]:
+        warnings.append("3D output enabled but no calibrated camera_info received")
     if delta[Count.OPTIONAL_OUTPUT_ERRORS]:
-        warnings.append("debug image or markers failed")
+        warnings.append("3D skeletons, debug image or markers failed")
     if delta[Count.DIAGNOSTICS_ERRORS]:
         warnings.append("publishing /diagnostics failed")
     if delta[Count.DECODER_CAPPED]:

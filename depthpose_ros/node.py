@@ -38,13 +38,20 @@ from visualization_msgs.msg import MarkerArray
 from depthpose_core.compressed_depth import COMPRESSED_DEPTH, compressed_to_depth
 from depthpose_core.errors import DepthPoseError, InputError
 from depthpose_core.inference import PoseEstimator
+from depthpose_core.lift import lift_skeleton
 from depthpose_core.messages import ImageError, image_to_depth, stamp_ns
 from depthpose_core.tracking import SkeletonTracker
 from depthpose_ros import diagnostics
-from depthpose_ros.conversions import debug_image_msg, intrinsics_of, skeleton_markers, skeletons_to_msg
+from depthpose_ros.conversions import (
+    debug_image_msg,
+    intrinsics_of,
+    skeleton_markers,
+    skeletons3d_to_msg,
+    skeletons_to_msg,
+)
 from depthpose_ros.counters import Count
 from depthpose_ros.latest import LatestOnly
-from depthpose_ros.msg import Skeleton2DArray
+from depthpose_ros.msg import Skeleton2DArray, Skeleton3DArray
 from depthpose_ros.parameters import (
     RuntimeSettings,
     check_types,
@@ -55,7 +62,8 @@ from depthpose_ros.parameters import (
 )
 from depthpose_ros.stats import FrameStats, StatsSnapshot
 
-__all__ = ["CAMERA_INFO_TOPIC", "INPUT_TOPIC", "NODE_NAME", "OUTPUT_TOPIC", "DepthPoseNode", "main"]
+__all__ = ["CAMERA_INFO_TOPIC", "INPUT_TOPIC", "NODE_NAME", "OUTPUT_3D_TOPIC", "OUTPUT_TOPIC", "DepthPoseNode",
+           "main"]  # fmt: skip
 
 #: Seconds between two log lines about the same kind of problem.
 LOG_THROTTLE_S = 5.0
@@ -64,6 +72,7 @@ _MAX_PUBLISHERS = 64
 #: Relative topic names (remap them); the launch file uses the same names.
 INPUT_TOPIC = "depth/image"
 OUTPUT_TOPIC = "skeletons"
+OUTPUT_3D_TOPIC = "skeletons_3d"
 CAMERA_INFO_TOPIC = "camera_info"
 NODE_NAME = "depthpose"
 
@@ -87,7 +96,9 @@ class DepthPoseNode(Node):
         (sensor_msgs/CompressedImage, 16UC1 or 32FC1 with a PNG payload) instead.
         ``skeletons`` (depthpose_ros/Skeleton2DArray): one message per processed image, the image's header.
         ``~/debug_image`` (sensor_msgs/Image bgr8, optional): low-resolution depth with the skeletons.
-        ``~/markers`` (visualization_msgs/MarkerArray, optional) and ``camera_info`` (subscribed for them).
+        ``skeletons_3d`` (depthpose_ros/Skeleton3DArray): the same people in metres in the optical frame, per
+        processed image once a calibrated ``camera_info`` (subscribed) has arrived (``publish_skeletons_3d``).
+        ``~/markers`` (visualization_msgs/MarkerArray, optional): RViz view of the 3D skeletons.
         ``/diagnostics`` (diagnostic_msgs/DiagnosticArray): health once a second.
 
     Args:
@@ -132,9 +143,13 @@ class DepthPoseNode(Node):
         self._debug_pub = (
             self.create_publisher(Image, "~/debug_image", 1) if self._values["publish_debug_image"] else None
         )
+        self._skeleton3d_pub = None
+        if self._values["publish_skeletons_3d"]:
+            self._skeleton3d_pub = self.create_publisher(Skeleton3DArray, OUTPUT_3D_TOPIC, 10)
         self._marker_pub = None
         if self._values["publish_markers"]:
             self._marker_pub = self.create_publisher(MarkerArray, "~/markers", 1)
+        if self._skeleton3d_pub is not None or self._marker_pub is not None:
             info_sub = self.create_subscription(
                 CameraInfo, CAMERA_INFO_TOPIC, self._on_camera_info, qos_profile_sensor_data
             )
@@ -330,25 +345,28 @@ class DepthPoseNode(Node):
             self._publish_optional(frame, people, ids, runtime)
         except Exception as err:  # noqa: BLE001 - the skeletons are out; a debug output must not fail the frame
             n = self._stats.count(Count.OPTIONAL_OUTPUT_ERRORS)
-            self._log_throttled("optional", logging.ERROR, f"debug image or markers failed: {err!r} [{n}]")
+            self._log_throttled("optional", logging.ERROR, f"3D skeletons, debug image or markers failed: {err!r} "
+                                f"[{n}]")  # fmt: skip
 
     def _publish_optional(self, frame: _Frame, people: list, ids: list[int], runtime: RuntimeSettings) -> None:
         if self._debug_pub is not None:
             self._debug_pub.publish(debug_image_msg(frame.header, frame.lowres, people, ids))
-        if self._marker_pub is None:
+        if self._skeleton3d_pub is None and self._marker_pub is None:
             return
         info = self._camera_info
         intrinsics = None if info is None else intrinsics_of(info)
         if intrinsics is None or not intrinsics.calibrated:
-            self._stats.count(Count.MARKERS_SKIPPED)
+            self._stats.count(Count.NO_CAMERA_INFO)
             why = "none received yet" if info is None else "its K lacks finite, positive focal lengths or centre"
-            self._log_throttled("markers", logging.WARNING,
-                                f"markers need a calibrated camera_info on {self._camera_info_topic} ({why}); skipped")
+            self._log_throttled("no_camera_info", logging.WARNING, f"3D skeletons need a calibrated camera_info on "
+                                f"{self._camera_info_topic} ({why}); skipped")  # fmt: skip
             return
-        self._marker_pub.publish(skeleton_markers(
-            frame.header, people, ids, frame.lowres, self._estimator.preprocessing, intrinsics,
-            runtime.markers_lifetime_s,
-        ))  # fmt: skip
+        pre = self._estimator.preprocessing
+        lifted = [lift_skeleton(person, frame.lowres, pre, intrinsics) for person in people]
+        if self._skeleton3d_pub is not None:
+            self._skeleton3d_pub.publish(skeletons3d_to_msg(frame.header, people, ids, lifted))
+        if self._marker_pub is not None:
+            self._marker_pub.publish(skeleton_markers(frame.header, ids, lifted, runtime.markers_lifetime_s))
 
     # -- diagnostics ---------------------------------------------------------------------------------------
 

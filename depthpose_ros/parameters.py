@@ -127,9 +127,12 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               read_only=True, low=1, high=100),
     ParamSpec("publish_debug_image", False, "Publish ~/debug_image: the low-resolution depth with the skeletons "
               "(bgr8, at the low resolution only).", read_only=True),
-    ParamSpec("publish_markers", False, "Publish ~/markers (visualization_msgs/MarkerArray): skeletons lifted to "
-              "3D in the image's optical frame with the low-resolution depth and the camera_info intrinsics "
-              "(subscribes to camera_info).", read_only=True),
+    ParamSpec("publish_skeletons_3d", True, "Publish skeletons_3d (depthpose_ros/Skeleton3DArray): the skeletons "
+              "lifted to 3D in the image's optical frame (metres) with the low-resolution depth and the "
+              "camera_info intrinsics, for every frame once a calibrated camera_info has arrived (subscribes to "
+              "camera_info).", read_only=True),
+    ParamSpec("publish_markers", False, "Publish ~/markers (visualization_msgs/MarkerArray): RViz spheres and "
+              "lines of the same 3D skeletons (subscribes to camera_info).", read_only=True),
     ParamSpec("markers.lifetime_s", 0.5, "Seconds RViz keeps a marker that is not refreshed.", low=0.0,
               high=60.0),
 )  # fmt: skip

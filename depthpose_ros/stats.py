@@ -33,8 +33,9 @@ class StatsSnapshot:
         no_valid_depth: received images without a single valid depth reading (all 0, NaN or inf); they are
             processed like any other (usually nobody is found).
         incompatible_qos: incompatible-QoS events on the input subscription.
-        markers_skipped: frames without markers because no calibrated camera_info had arrived.
-        optional_output_errors: frames whose debug image or markers failed (their skeletons were published).
+        no_camera_info: frames without 3D skeletons or markers because no calibrated camera_info had arrived.
+        optional_output_errors: frames whose 3D skeletons, debug image or markers failed (their 2D skeletons were
+            published).
         diagnostics_errors: ``/diagnostics`` publications that failed.
         decoder_capped: processed frames where some joint had more peaks than ``decoder.max_peaks`` and only the
             highest were kept (garbage maps: a broken model or an input far from its training).
@@ -54,7 +55,7 @@ class StatsSnapshot:
     no_valid_depth: int
     incompatible_qos: int
     lost: int
-    markers_skipped: int
+    no_camera_info: int
     optional_output_errors: int
     diagnostics_errors: int
     decoder_capped: int

@@ -5,7 +5,8 @@ Arguments (``name:=value``):
     namespace      namespace of the node and of its relative topics (default: none)
     input_topic    depth image topic the node subscribes to (remaps depth/image; default depth/image)
     output_topic   skeleton topic the node publishes (remaps skeletons; default skeletons)
-    camera_info_topic  camera info for the optional markers (remaps camera_info; default camera_info)
+    output_3d_topic  3D skeleton topic the node publishes (remaps skeletons_3d; default skeletons_3d)
+    camera_info_topic  camera info for the 3D skeletons and markers (remaps camera_info; default camera_info)
     model          checkpoint file; overrides the file's 'model' (default: the file's value)
     device         auto, cpu, cuda or cuda:N; overrides the file's 'device' (default: the file's value)
 
@@ -31,6 +32,7 @@ EXECUTABLE = "depthpose_node"
 PARAMS_FILE = "config/depthpose.yaml"
 INPUT_TOPIC = "depth/image"
 OUTPUT_TOPIC = "skeletons"
+OUTPUT_3D_TOPIC = "skeletons_3d"
 CAMERA_INFO_TOPIC = "camera_info"
 
 
@@ -50,6 +52,7 @@ def _node(context, *args, **kwargs):  # noqa: ANN001, ANN202 - OpaqueFunction si
             remappings=[
                 (INPUT_TOPIC, LaunchConfiguration("input_topic")),
                 (OUTPUT_TOPIC, LaunchConfiguration("output_topic")),
+                (OUTPUT_3D_TOPIC, LaunchConfiguration("output_3d_topic")),
                 (CAMERA_INFO_TOPIC, LaunchConfiguration("camera_info_topic")),
             ],
             output="screen",
@@ -66,8 +69,10 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("namespace", default_value="", description="namespace of the node and its topics"),
         DeclareLaunchArgument("input_topic", default_value=INPUT_TOPIC, description="depth image topic (in)"),
         DeclareLaunchArgument("output_topic", default_value=OUTPUT_TOPIC, description="skeleton topic (out)"),
+        DeclareLaunchArgument("output_3d_topic", default_value=OUTPUT_3D_TOPIC,
+                              description="3D skeleton topic (out)"),
         DeclareLaunchArgument("camera_info_topic", default_value=CAMERA_INFO_TOPIC,
-                              description="camera info topic (in; only used with publish_markers)"),
+                              description="camera info topic (in; for the 3D skeletons and markers)"),
         DeclareLaunchArgument("model", default_value="", description="checkpoint file (empty: the file's value)"),
         DeclareLaunchArgument("device", default_value="", description="auto, cpu, cuda or cuda:N (empty: the "
                               "file's value)"),

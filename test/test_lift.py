@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from depthpose_core.intrinsics import Intrinsics
-from depthpose_core.lift import lift_skeleton
+from depthpose_core.lift import LiftParams, joint_depth_samples, lift_skeleton
 from depthpose_core.preprocess import Preprocessing, denormalise_depth, normalise_depth
 from depthpose_core.skeleton import Skeleton
 
@@ -54,3 +54,49 @@ def test_intrinsics_from_a_camera_matrix(k: list[float], width: int, calibrated:
     assert intr.calibrated is calibrated
     if calibrated:
         assert (intr.fx, intr.fy, intr.cx, intr.cy) == (500.0, 500.0, 319.5, 239.5)
+
+
+def _norm(mm: float) -> float:
+    return (mm - PRE.near_mm) / (PRE.far_mm - PRE.near_mm)
+
+
+def _arm() -> Skeleton:
+    """A right arm seen from above: shoulder (2), elbow (3) and wrist (4) along a row, in 640x480 pixels."""
+    keypoints = np.full((18, 2), np.nan)
+    keypoints[2], keypoints[3], keypoints[4] = (205.0, 245.0), (255.0, 245.0), (305.0, 245.0)
+    return Skeleton(keypoints, np.where(np.isnan(keypoints[:, 0]), 0.0, 0.9), 3.0, (640, 480))
+
+
+def test_artefacts_and_background_around_a_joint_do_not_move_it() -> None:
+    # Floor at 3.0 m; the arm a one-cell-wide strip at 1.6 m along row 24 ending at the wrist's cell (column
+    # 30); beside the wrist the reduction blended a hole into two cells (0.6 m): the nearest reading in its 3x3
+    # cells, which the rule before issue 14 took.
+    lowres = np.full((48, 64), _norm(3000.0), np.float32)
+    lowres[24, 20:31] = _norm(1600.0)
+    lowres[23, 31] = lowres[25, 29] = _norm(600.0)
+    old = lift_skeleton(_arm(), lowres, PRE, K, LiftParams(reach=0.0, quantile=0.0))
+    new = lift_skeleton(_arm(), lowres, PRE, K)
+    assert old[4, 2] == pytest.approx(0.6, abs=0.01)  # the artefact
+    np.testing.assert_allclose(new[[2, 3, 4], 2], 1.6, atol=0.01)  # the arm's surface at every joint
+    # A median of the 3x3 cells alone would put the wrist on the floor (6 of its 9 cells).
+    assert lift_skeleton(_arm(), lowres, PRE, K, LiftParams(reach=0.0, quantile=0.5))[4, 2] == pytest.approx(3.0)
+
+
+def test_the_samples_follow_the_limbs_of_present_joints_only() -> None:
+    lowres = np.full((48, 64), 0.5, np.float32)
+    arm = _arm()
+    # Wrist: its own cell and half a cell steps up to reach (1 cell) towards the elbow: 2 cells (column 30, 29).
+    assert joint_depth_samples(arm, 4, lowres, LiftParams(reach=1.0)).size == 2
+    # Elbow: towards both neighbours.
+    assert joint_depth_samples(arm, 3, lowres, LiftParams(reach=1.0)).size == 3
+    lonely = Skeleton(np.where(np.arange(18)[:, None] == 4, arm.keypoints, np.nan), arm.scores, 1.0, (640, 480))
+    assert joint_depth_samples(lonely, 4, lowres, LiftParams(reach=1.0)).size == 1
+    holes = lowres.copy()
+    holes[24, 29:31] = 1.0  # no reading (valid_area's hole value) along the wrist's samples
+    assert np.isnan(lift_skeleton(lonely, holes, PRE, K)[4]).all()  # no depth: no point, never 0 m
+
+
+@pytest.mark.parametrize("bad", [{"reach": -1.0}, {"quantile": 1.5}, {"quantile": float("nan")}])
+def test_lift_params_are_checked(bad: dict) -> None:
+    with pytest.raises(ValueError, match="LiftParams"):
+        LiftParams(**bad)

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from samples import shoulders_person
 
-from depthpose_core.bags import IMAGE, SKELETON_ARRAY, typestore
+from depthpose_core.bags import IMAGE, SKELETON3D_ARRAY, SKELETON_ARRAY, typestore
 from depthpose_core.messages import (
     ImageError,
     debug_image,
     image_to_depth,
+    skeleton3d_array,
     skeleton_array,
     skeletons_from_array,
     stamp_ns,
@@ -112,6 +113,28 @@ def test_skeleton_arrays_serialise_and_read_back() -> None:
         assert read.score == pytest.approx(4.2) and read.frame_size == (640, 480)
     nose = back.skeletons[0].keypoints[0]
     assert not nose.present and (nose.x, nose.y, nose.score) == (0.0, 0.0, 0.0)  # explicit, never NaN on the wire
+
+
+def test_3d_skeletons_serialise_with_invalid_joints_as_nan_never_0_m() -> None:
+    header = _header(5_000_000_001, "cam2_depth_optical_frame")
+    person = shoulders_person()
+    lifted = np.full((18, 3), np.nan)
+    lifted[1] = (0.1, -0.2, 2.5)  # neck
+    lifted[2] = (0.3, np.inf, 2.4)  # a right shoulder with a broken coordinate is no point either
+    msg = skeleton3d_array(header, [person], [4], [lifted], array=T[SKELETON3D_ARRAY],
+                           skeleton=T["depthpose_ros/msg/Skeleton3D"], keypoint=T["depthpose_ros/msg/Keypoint3D"],
+                           point=T["geometry_msgs/msg/Point"])  # fmt: skip
+    back = STORE.deserialize_cdr(STORE.serialize_cdr(msg, SKELETON3D_ARRAY), SKELETON3D_ARRAY)
+    assert stamp_ns(back.header) == 5_000_000_001 and back.header.frame_id == "cam2_depth_optical_frame"
+    (skeleton,) = back.skeletons
+    assert skeleton.id == 4 and skeleton.score == pytest.approx(4.2) and len(skeleton.keypoints) == 18
+    neck = skeleton.keypoints[1]
+    assert neck.valid and (neck.position.x, neck.position.y, neck.position.z) == pytest.approx((0.1, -0.2, 2.5))
+    assert neck.score == pytest.approx(0.8)
+    for j in (0, 2):  # not detected; detected but without a finite point
+        k = skeleton.keypoints[j]
+        assert not k.valid and np.isnan([k.position.x, k.position.y, k.position.z]).all()
+    assert skeleton.keypoints[0].score == 0.0 and skeleton.keypoints[2].score == pytest.approx(0.8)
 
 
 def test_debug_image_is_the_low_resolution_in_track_colours() -> None:

@@ -15,7 +15,7 @@ from rosbags.rosbag2 import Reader, Writer
 from rosbags.typesys import Stores, get_typestore
 from samples import EAGER
 
-from depthpose_core.bags import SKELETON_ARRAY, typestore
+from depthpose_core.bags import MESSAGES, SKELETON_ARRAY, typestore
 from depthpose_core.cli import main
 from depthpose_core.compressed_depth import depth_to_compressed
 from depthpose_core.config import RuntimeConfig
@@ -296,9 +296,13 @@ def test_replay_outputs_that_cannot_be_written_fail_before_anything_is_written(
 def test_message_types_hash_like_rosidl() -> None:
     # The typestore registers our messages from msg/*.msg; rosidl generated the same types for rclpy, with hashes
     # in share/depthpose_ros/msg/*.json (the venv's ROS build). Bags written here are readable by ROS 2 tools.
-    built = json.loads((Path(sys.prefix) / "share/depthpose_ros/msg/Skeleton2DArray.json").read_text())
-    hashes = {t["type_name"]: t["hash_string"] for t in built["type_hashes"]}
     store = typestore()
-    for name, value in hashes.items():
-        if name.startswith("depthpose_ros/"):
-            assert store.hash_rihs01(name) == value, name
+    checked = set()
+    for array in ("Skeleton2DArray", "Skeleton3DArray"):
+        built = json.loads((Path(sys.prefix) / f"share/depthpose_ros/msg/{array}.json").read_text())
+        for entry in built["type_hashes"]:
+            name = entry["type_name"]
+            if name.startswith("depthpose_ros/"):
+                assert store.hash_rihs01(name) == entry["hash_string"], name
+                checked.add(name.split("/")[-1])
+    assert checked == set(MESSAGES)

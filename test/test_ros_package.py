@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from depthpose_core.decode import DECODER_SETTINGS
-from depthpose_ros.node import CAMERA_INFO_TOPIC, INPUT_TOPIC, NODE_NAME, OUTPUT_TOPIC
+from depthpose_ros.node import CAMERA_INFO_TOPIC, INPUT_TOPIC, NODE_NAME, OUTPUT_3D_TOPIC, OUTPUT_TOPIC
 from depthpose_ros.parameters import PARAMETERS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,15 +77,15 @@ def test_launch_file_names_the_installed_executable_params_file_and_topics() -> 
     assert consts["PARAMS_FILE"] == "config/depthpose.yaml" and (REPO / consts["PARAMS_FILE"]).is_file()
     assert "install(DIRECTORY launch config DESTINATION share/${PROJECT_NAME})" in cmake
     # Remaps name the topics the node uses, and the node name matches.
-    assert (consts["INPUT_TOPIC"], consts["OUTPUT_TOPIC"], consts["CAMERA_INFO_TOPIC"]) == (
-        INPUT_TOPIC, OUTPUT_TOPIC, CAMERA_INFO_TOPIC)  # fmt: skip
+    assert (consts["INPUT_TOPIC"], consts["OUTPUT_TOPIC"], consts["OUTPUT_3D_TOPIC"], consts["CAMERA_INFO_TOPIC"]) == (
+        INPUT_TOPIC, OUTPUT_TOPIC, OUTPUT_3D_TOPIC, CAMERA_INFO_TOPIC)  # fmt: skip
     # ... and the Node action really uses those constants.
     tree = ast.parse((REPO / "launch" / "pose.launch.py").read_text())
     [call] = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Node"]
     kw = {k.arg: k.value for k in call.keywords}
     assert (kw["package"].id, kw["executable"].id, kw["name"].value) == ("PACKAGE", "EXECUTABLE", NODE_NAME)
     remapped = [pair.elts[0].id for pair in kw["remappings"].elts]
-    assert remapped == ["INPUT_TOPIC", "OUTPUT_TOPIC", "CAMERA_INFO_TOPIC"]
+    assert remapped == ["INPUT_TOPIC", "OUTPUT_TOPIC", "OUTPUT_3D_TOPIC", "CAMERA_INFO_TOPIC"]
     assert ast.unparse(kw["parameters"].elts[0]) == "LaunchConfiguration('params_file')"
     [default] = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n).startswith(
         "DeclareLaunchArgument('params_file'")]  # fmt: skip
@@ -93,7 +93,8 @@ def test_launch_file_names_the_installed_executable_params_file_and_topics() -> 
 
 
 @pytest.mark.parametrize(
-    "argument", ["params_file", "namespace", "input_topic", "output_topic", "camera_info_topic", "model", "device"]
+    "argument", ["params_file", "namespace", "input_topic", "output_topic", "output_3d_topic", "camera_info_topic",
+                 "model", "device"]
 )
 def test_launch_file_declares_its_arguments(argument: str) -> None:
     assert f'DeclareLaunchArgument("{argument}"' in (REPO / "launch" / "pose.launch.py").read_text()
@@ -105,7 +106,7 @@ def test_package_manifest_and_build_list_the_messages() -> None:
     assert root.findtext("member_of_group") == "rosidl_interface_packages"
     depends = {e.text for e in root if e.tag.endswith("depend")}
     assert {"rosidl_default_generators", "rosidl_default_runtime", "rclpy", "sensor_msgs", "std_msgs",
-            "diagnostic_msgs", "visualization_msgs", "launch_ros"} <= depends  # fmt: skip
+            "geometry_msgs", "diagnostic_msgs", "visualization_msgs", "launch_ros"} <= depends  # fmt: skip
     cmake = (REPO / "CMakeLists.txt").read_text()
     for msg in sorted((REPO / "msg").glob("*.msg")):
         assert f'"msg/{msg.name}"' in cmake

@@ -245,6 +245,22 @@ def test_synth_command_writes_what_the_evaluator_and_rosbags_read(
         k18 = np.array(a["keypoints18"]).reshape(18, 3)
         labelled18 = from_mvor[:, 2] > 0
         assert np.array_equal(from_mvor[labelled18], k18[labelled18])
+    # The exact 3D joints (optical frame, m) project onto the labelled pixels through the image's own K.
+    images = {i["id"]: i for i in gt["images"]}
+    projected = 0
+    for a in gt["annotations"]:
+        if a["person_role"] == "patient":
+            assert "joints3d" not in a
+            continue
+        xyz = np.array(a["joints3d"]).reshape(18, 3)
+        fx, _, cx, _, fy, cy = images[a["image_id"]]["camera"]["k"][:6]
+        k18 = np.array(a["keypoints18"]).reshape(18, 3)
+        seen = k18[:, 2] > 0
+        assert (xyz[seen, 2] > 0.3).all()
+        uv = np.column_stack([fx * xyz[:, 0] / xyz[:, 2] + cx + 0.5, fy * xyz[:, 1] / xyz[:, 2] + cy + 0.5])
+        np.testing.assert_allclose(uv[seen], k18[seen, :2], atol=0.05)  # labels are rounded to 0.01 px
+        projected += int(seen.sum())
+    assert projected > 50
     # The evaluator reads the file as it reads MVOR's: the labels themselves as detections score high.
     results = []
     for a in labelled:

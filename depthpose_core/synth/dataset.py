@@ -11,6 +11,7 @@ Layout under the output folder::
 ``frame_index``, ``stamp_ns`` and ``topic`` (the image's time stamp and topic in the bags), and the ``camera``
 intrinsics and pose) and ``annotations``: per person ``keypoints``
 (MVOR-10: head, neck, shoulders, hips, elbows, wrists as x, y, v), ``keypoints18`` (the network's 18 joints),
+``joints3d`` (clinicians only: the 18 joints' exact centres in the camera's optical frame, x, y, z in metres),
 ``bbox`` (visible pixels), ``area``, ``only_bbox``, ``person_id`` (stable within a sequence) and
 ``person_role``. The MVOR PCK evaluator reads it as it reads MVOR's own file.
 """
@@ -105,15 +106,18 @@ def _flat(points: np.ndarray) -> list[float]:
 
 
 def annotation(label: PersonLabel, ann_id: int, image_id: int) -> dict:
-    """The COCO-style annotation of one person label (MVOR schema plus ``keypoints18``)."""
+    """The COCO-style annotation of one person label (MVOR schema plus ``keypoints18`` and ``joints3d``)."""
     mvor10 = label.mvor10()
     x, y, w, h = label.bbox
-    return {
+    record = {
         "id": ann_id, "image_id": image_id, "category_id": 1, "person_id": label.person_id,
         "person_role": label.role, "keypoints": _flat(mvor10), "keypoints18": _flat(label.keypoints),
         "num_keypoints": int((mvor10[:, 2] > 0).sum()), "bbox": [x, y, w, h], "area": label.num_pixels,
         "only_bbox": int(label.only_bbox), "iscrowd": 0,
     }  # fmt: skip
+    if label.role != "patient":
+        record["joints3d"] = [round(float(v) / 1000.0, 5) for v in label.joints_cam.reshape(-1)]
+    return record
 
 
 def image_entry(frame: SynthFrame, image_id: int, file_name: str, seq: int, cam_id: int, index: int,

@@ -3,8 +3,9 @@
 Labels per person: the 18 network joints and MVOR's head point projected to the frame (continuous pixel
 coordinates, centres at +0.5) with COCO visibility flags: 2 = visible, 1 = inside the frame but hidden (by
 something else or by the person's own body, decided by the depth test against the clean z-buffer), 0 = outside
-the frame or behind the camera (coordinates 0); the box of the person's visible pixels; whether only the box is
-usable (``only_bbox``: too little of the person is labelled, or the person is the unlabelled patient).
+the frame or behind the camera (coordinates 0); the 18 joints' exact 3D positions in the camera's optical frame;
+the box of the person's visible pixels; whether only the box is usable (``only_bbox``: too little of the person
+is labelled, or the person is the unlabelled patient).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class PersonLabel:
         num_pixels: visible pixels of the person.
         only_bbox: True when the keypoints are not to be used (see module docstring).
         role: ``"clinician"`` or ``"patient"``.
+        joints_cam: ``(18, 3)`` the network joints' centres in the camera's optical frame (x right, y down, z
+            forward; mm), whatever their visibility (the patient: NaN, it has no joints).
     """
 
     person_id: int
@@ -51,6 +54,7 @@ class PersonLabel:
     num_pixels: int
     only_bbox: bool
     role: str
+    joints_cam: np.ndarray
 
     def mvor10(self) -> np.ndarray:
         """``(10, 3)`` MVOR-10 keypoints (head = MVOR's head point); missing = (0, 0, 0)."""
@@ -108,10 +112,12 @@ def render_scene(camera: Camera, room: tuple[np.ndarray, np.ndarray], boxes: lis
         head = _label_points(body.head[None], np.array([body.capsules[0, 6]]), camera, result.depth)[0]
         mvor_labelled = int(head[2] > 0) + int((keypoints[list(NET_FROM_MVOR10), 2] > 0).sum())
         only_bbox = mvor_labelled < _MIN_LABELLED_JOINTS or pixels < _MIN_PIXELS
-        people.append(PersonLabel(ident, keypoints, head, bbox, pixels, only_bbox, "clinician"))
+        people.append(PersonLabel(ident, keypoints, head, bbox, pixels, only_bbox, "clinician",
+                                  camera.to_camera(body.joints)))
     bbox, pixels = _box(result.ids, PATIENT_ID)
     if pixels:
-        people.append(PersonLabel(PATIENT_ID, np.zeros((18, 3)), np.zeros(3), bbox, pixels, True, "patient"))
+        people.append(PersonLabel(PATIENT_ID, np.zeros((18, 3)), np.zeros(3), bbox, pixels, True, "patient",
+                                  np.full((18, 3), np.nan)))
     return SynthFrame(depth, result.depth, result.ids, people, camera, t)
 
 
