@@ -35,6 +35,7 @@ setup(
         "console_scripts": [
             "depthpose = depthpose_core.cli:main",
             "depthpose_node = depthpose_ros.node:main",
+            "depthpose_lifecycle_node = depthpose_ros.lifecycle:lifecycle_main",
             "depthpose_replay_live = depthpose_ros.live_replay:main",
             "depthpose_demo_live = depthpose_ros.demo_live:main",
         ]

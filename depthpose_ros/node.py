@@ -108,10 +108,36 @@ class DepthPoseNode(Node):
         DepthPoseError: the model cannot be built (bad checkpoint, device, or contradictory parameters).
     """
 
+    #: True for the managed (lifecycle) variant: the constructor only declares the parameters, and the lifecycle
+    #: transitions load the model (configure) and open the topics (activate).
+    MANAGED = False
+    _estimator: PoseEstimator  # from configure (the plain node's constructor) to cleanup
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(NODE_NAME, **kwargs)
         try:
             self._values = declare_parameters(self)
+        except (ValueError, ParameterException) as err:
+            raise DepthPoseError(str(err)) from None
+        self._lock = threading.Lock()
+        self._pending: RuntimeSettings | None = None
+        self._stats = FrameStats()
+        self._open = False
+        self.add_pre_set_parameters_callback(integers_as_doubles)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        if not self.MANAGED:
+            self._load()
+            self._start()
+
+    # -- life cycle ----------------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Check the parameters and build the model (the lifecycle's configure).
+
+        Raises:
+            DepthPoseError: the model cannot be built (bad checkpoint, device, or contradictory parameters).
+        """
+        try:
             self._runtime = runtime_settings(self._values)
             request = model_request(self._values)
         except (ValueError, ParameterException) as err:
@@ -128,32 +154,34 @@ class DepthPoseNode(Node):
         self._tracker = SkeletonTracker(self._runtime.tracker)
         self._max_input_pixels = self._runtime.max_input_pixels
         self._stats = FrameStats()
-        self._slot: LatestOnly[_Frame] = LatestOnly()
-        self._lock = threading.Lock()
-        self._pending: RuntimeSettings | None = None
         self._last_log: dict[str, float] = {}
         self._last_input: float | None = None
         self._last_seq: dict[bytes, int] = {}  # last publication sequence number per publisher
         self._camera_info: CameraInfo | None = None
         self._camera_info_topic = ""
-        self.add_pre_set_parameters_callback(integers_as_doubles)
-        self.add_on_set_parameters_callback(self._on_set_parameters)
 
+    def _unload(self) -> None:
+        """Release the model (the lifecycle's cleanup)."""
+        del self._estimator
+
+    def _start(self) -> None:
+        """Create the publishers and subscriptions and start the inference thread (the lifecycle's activate)."""
         self._skeleton_pub = self.create_publisher(Skeleton2DArray, OUTPUT_TOPIC, 10)
-        self._debug_pub = (
-            self.create_publisher(Image, "~/debug_image", 1) if self._values["publish_debug_image"] else None
-        )
         self._skeleton3d_pub = None
         if self._values["publish_skeletons_3d"]:
             self._skeleton3d_pub = self.create_publisher(Skeleton3DArray, OUTPUT_3D_TOPIC, 10)
+        self._debug_pub = (
+            self.create_publisher(Image, "~/debug_image", 1) if self._values["publish_debug_image"] else None
+        )
         self._marker_pub = None
         if self._values["publish_markers"]:
             self._marker_pub = self.create_publisher(MarkerArray, "~/markers", 1)
+        self._info_sub = None
         if self._skeleton3d_pub is not None or self._marker_pub is not None:
-            info_sub = self.create_subscription(
+            self._info_sub = self.create_subscription(
                 CameraInfo, CAMERA_INFO_TOPIC, self._on_camera_info, qos_profile_sensor_data
             )
-            self._camera_info_topic = info_sub.topic_name
+            self._camera_info_topic = self._info_sub.topic_name
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
         qos = QoSProfile(
@@ -167,6 +195,7 @@ class DepthPoseNode(Node):
         compressed = self._values["input_transport"] == "compressedDepth"
         # image_transport's convention: the transport's topic is the (remapped) image topic + "/compressedDepth".
         topic = self.resolve_topic_name(INPUT_TOPIC) + COMPRESSED_DEPTH if compressed else INPUT_TOPIC
+        self._slot: LatestOnly[_Frame] = LatestOnly()
         self._sub = self.create_subscription(
             CompressedImage if compressed else Image, topic, self._on_image, qos,
             event_callbacks=SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_qos),
@@ -177,10 +206,28 @@ class DepthPoseNode(Node):
         self._diag_before = self._stats.snapshot()
         self._diag_time = time.monotonic()
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics, clock=steady)
+        self._open = True
         self.get_logger().info(
             f"subscribed to {self._sub.topic_name} ({self._values['qos.reliability']}, depth "
             f"{self._values['qos.depth']}); publishing {self._skeleton_pub.topic_name}"
         )
+
+    def _stop(self) -> None:
+        """Stop the inference thread (a frame still waiting counts as dropped), then destroy the subscriptions,
+        publishers and timer (the lifecycle's deactivate). Nothing happens when they are not open."""
+        if not self._open:
+            return
+        self._open = False
+        self.destroy_subscription(self._sub)
+        if self._info_sub is not None:
+            self.destroy_subscription(self._info_sub)
+        if self._slot.close() is not None:
+            self._stats.count(Count.DROPPED)
+        self._worker.join(timeout=30.0)
+        self.destroy_timer(self._diag_timer)
+        for pub in (self._skeleton_pub, self._skeleton3d_pub, self._debug_pub, self._marker_pub, self._diag_pub):
+            if pub is not None:
+                self.destroy_publisher(pub)
 
     # -- input ---------------------------------------------------------------------------------------------
 
@@ -409,9 +456,7 @@ class DepthPoseNode(Node):
 
     def destroy_node(self) -> None:
         """Stop the inference thread (a frame still waiting counts as dropped), then destroy the node."""
-        if self._slot.close() is not None:
-            self._stats.count(Count.DROPPED)
-        self._worker.join(timeout=30.0)
+        self._stop()
         super().destroy_node()
 
 
@@ -434,8 +479,12 @@ def _params_file_problem(argv: Sequence[str]) -> str | None:
     return None
 
 
-def main(args: Sequence[str] | None = None) -> int:
+def main(args: Sequence[str] | None = None, *, node_class: type[DepthPoseNode] = DepthPoseNode) -> int:
     """Console script ``depthpose_node``: ``depthpose_node --ros-args --params-file config/depthpose.yaml``.
+
+    Args:
+        args: the command line (default ``sys.argv``).
+        node_class: the node to spin (the lifecycle variant's console script passes its class).
 
     Returns 0 after a normal shutdown, 1 (one ``ERROR:`` line on stderr, no traceback) when the node cannot start.
     """
@@ -452,7 +501,7 @@ def main(args: Sequence[str] | None = None) -> int:
         return 1
     node = None
     try:
-        node = DepthPoseNode()
+        node = node_class()
         rclpy.spin(node)
     except DepthPoseError as err:
         rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {err}")

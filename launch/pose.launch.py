@@ -9,6 +9,8 @@ Arguments (``name:=value``):
     camera_info_topic  camera info for the 3D skeletons and markers (remaps camera_info; default camera_info)
     model          checkpoint file; overrides the file's 'model' (default: the file's value)
     device         auto, cpu, cuda or cuda:N; overrides the file's 'device' (default: the file's value)
+    lifecycle      true: the managed node (depthpose_lifecycle_node), which starts unconfigured and waits for
+                   its lifecycle transitions (configure loads the model, activate opens the topics); default false
 
 Equivalent without ros2 launch (e.g. a venv with the ROS 2 PyPI wheels)::
 
@@ -22,13 +24,14 @@ import os
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 from launch import LaunchDescription
 
 PACKAGE = "depthpose_ros"
 EXECUTABLE = "depthpose_node"
+LIFECYCLE_EXECUTABLE = "depthpose_lifecycle_node"
 PARAMS_FILE = "config/depthpose.yaml"
 INPUT_TOPIC = "depth/image"
 OUTPUT_TOPIC = "skeletons"
@@ -42,10 +45,12 @@ def _node(context, *args, **kwargs):  # noqa: ANN001, ANN202 - OpaqueFunction si
         value = LaunchConfiguration(name).perform(context)
         if value:
             overrides[name] = ParameterValue(value, value_type=str)  # a path stays a string, whatever it looks like
+    managed = LaunchConfiguration("lifecycle").perform(context).strip().lower() in ("true", "1", "yes")
+    action = LifecycleNode if managed else Node
     return [
-        Node(
+        action(
             package=PACKAGE,
-            executable=EXECUTABLE,
+            executable=LIFECYCLE_EXECUTABLE if managed else EXECUTABLE,
             name="depthpose",
             namespace=LaunchConfiguration("namespace"),
             parameters=[LaunchConfiguration("params_file"), overrides],
@@ -76,5 +81,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("model", default_value="", description="checkpoint file (empty: the file's value)"),
         DeclareLaunchArgument("device", default_value="", description="auto, cpu, cuda or cuda:N (empty: the "
                               "file's value)"),
+        DeclareLaunchArgument("lifecycle", default_value="false", description="true: the managed (lifecycle) "
+                              "node, which waits for configure and activate"),
         OpaqueFunction(function=_node),
     ])  # fmt: skip

@@ -70,10 +70,12 @@ def depth_image(depth: np.ndarray, *, encoding: str = "16UC1", stamp_ns: int = 1
 
 class NodeProcess:
     """The ``depthpose_node`` console script in its own process, with a params file written from the shipped
-    ``config/depthpose.yaml`` plus overrides, and optional remaps. Output (stdout + stderr) is kept."""
+    ``config/depthpose.yaml`` plus overrides, and optional remaps. Output (stdout + stderr) is kept. Another
+    ``executable`` (e.g. an installed ``lib/depthpose_ros/depthpose_node``) and ``env`` may be given."""
 
     def __init__(self, tmp_path: Path, params: dict[str, Any], remaps: dict[str, str] | None = None,
-                 extra_args: list[str] | None = None) -> None:  # fmt: skip
+                 extra_args: list[str] | None = None, *, executable: Path = NODE_SCRIPT,
+                 env: dict[str, str] | None = None) -> None:  # fmt: skip
         config = yaml.safe_load((REPO / "config" / "depthpose.yaml").read_text())
         flat = config["/**"]["ros__parameters"]
         for key, value in params.items():
@@ -85,12 +87,12 @@ class NodeProcess:
         self.params_file = tmp_path / "params.yaml"
         self.params_file.write_text(yaml.safe_dump(config))
         self.log_file = tmp_path / "node.log"
-        args = [str(NODE_SCRIPT), "--ros-args", "--params-file", str(self.params_file)]
+        args = [str(executable), "--ros-args", "--params-file", str(self.params_file)]
         for src, dst in (remaps or {}).items():
             args += ["-r", f"{src}:={dst}"]
         args += extra_args or []
         self._log = self.log_file.open("w")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=dict(env or os.environ))
 
     def output(self) -> str:
         """Everything the node printed so far."""

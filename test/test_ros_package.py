@@ -9,14 +9,19 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from depthpose_ros.msg import Skeleton2DArray
+from ros_support import TINY_PARAMS, NodeProcess, depth_image, make_node, ros_context, spin_until, wait_for_match
+from sensor_msgs.msg import Image
 
 from depthpose_core.decode import DECODER_SETTINGS
+from depthpose_core.demo_scene import make_demo_frame
 from depthpose_ros.node import CAMERA_INFO_TOPIC, INPUT_TOPIC, NODE_NAME, OUTPUT_3D_TOPIC, OUTPUT_TOPIC
 from depthpose_ros.parameters import PARAMETERS
 
@@ -70,9 +75,11 @@ def test_launch_file_names_the_installed_executable_params_file_and_topics() -> 
     assert consts["PACKAGE"] == package == "depthpose_ros"
     # The executable the launch file starts is what CMake installs into lib/<package> and what pip installs.
     programs = re.search(r"install\(PROGRAMS ([^)]*?)\s+DESTINATION lib/\$\{PROJECT_NAME\}\)", cmake)
-    assert programs and f"scripts/{consts['EXECUTABLE']}" in programs.group(1).split()
-    assert (REPO / "scripts" / consts["EXECUTABLE"]).stat().st_mode & 0o111
-    assert f"{consts['EXECUTABLE']} = depthpose_ros.node:main" in (REPO / "setup.py").read_text()
+    for name, entry in ((consts["EXECUTABLE"], "depthpose_ros.node:main"),
+                        (consts["LIFECYCLE_EXECUTABLE"], "depthpose_ros.lifecycle:lifecycle_main")):
+        assert programs and f"scripts/{name}" in programs.group(1).split()
+        assert (REPO / "scripts" / name).stat().st_mode & 0o111
+        assert f"{name} = {entry}" in (REPO / "setup.py").read_text()
     # The default params file is installed to share/<package>/config and is the one in the repository.
     assert consts["PARAMS_FILE"] == "config/depthpose.yaml" and (REPO / consts["PARAMS_FILE"]).is_file()
     assert "install(DIRECTORY launch config DESTINATION share/${PROJECT_NAME})" in cmake
@@ -81,9 +88,11 @@ def test_launch_file_names_the_installed_executable_params_file_and_topics() -> 
         INPUT_TOPIC, OUTPUT_TOPIC, OUTPUT_3D_TOPIC, CAMERA_INFO_TOPIC)  # fmt: skip
     # ... and the Node action really uses those constants.
     tree = ast.parse((REPO / "launch" / "pose.launch.py").read_text())
-    [call] = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Node"]
+    [call] = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "action"]
     kw = {k.arg: k.value for k in call.keywords}
-    assert (kw["package"].id, kw["executable"].id, kw["name"].value) == ("PACKAGE", "EXECUTABLE", NODE_NAME)
+    assert (kw["package"].id, kw["name"].value) == ("PACKAGE", NODE_NAME)
+    assert ast.unparse(kw["executable"]) == "LIFECYCLE_EXECUTABLE if managed else EXECUTABLE"
+    assert "action = LifecycleNode if managed else Node" in ast.unparse(tree)
     remapped = [pair.elts[0].id for pair in kw["remappings"].elts]
     assert remapped == ["INPUT_TOPIC", "OUTPUT_TOPIC", "OUTPUT_3D_TOPIC", "CAMERA_INFO_TOPIC"]
     assert ast.unparse(kw["parameters"].elts[0]) == "LaunchConfiguration('params_file')"
@@ -94,7 +103,7 @@ def test_launch_file_names_the_installed_executable_params_file_and_topics() -> 
 
 @pytest.mark.parametrize(
     "argument", ["params_file", "namespace", "input_topic", "output_topic", "output_3d_topic", "camera_info_topic",
-                 "model", "device"]
+                 "model", "device", "lifecycle"]
 )
 def test_launch_file_declares_its_arguments(argument: str) -> None:
     assert f'DeclareLaunchArgument("{argument}"' in (REPO / "launch" / "pose.launch.py").read_text()
@@ -148,7 +157,7 @@ def test_full_ros_build_installs_node_launch_config_and_both_python_packages(tmp
         proc = subprocess.run(step, env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     site = prefix / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    for program in ("depthpose_node", "depthpose_replay_live", "depthpose_demo_live"):
+    for program in ("depthpose_node", "depthpose_lifecycle_node", "depthpose_replay_live", "depthpose_demo_live"):
         assert os.access(prefix / "lib" / "depthpose_ros" / program, os.X_OK), program
     for name in ("launch/pose.launch.py", "config/depthpose.yaml", "package.xml", "msg/Skeleton2D.msg"):
         assert (prefix / "share" / "depthpose_ros" / name).is_file(), name
@@ -166,3 +175,26 @@ def test_full_ros_build_installs_node_launch_config_and_both_python_packages(tmp
                           text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert all(line.startswith(str(site)) for line in proc.stdout.split()), proc.stdout
+    # The installed executable starts from the install tree (as `ros2 run depthpose_ros depthpose_node` after
+    # sourcing it) and answers a frame through real DDS.
+    env["PYTHONPATH"] = str(site)
+    env["AMENT_PREFIX_PATH"] = f"{prefix}:{venv}"
+    node = NodeProcess(tmp_path, TINY_PARAMS, executable=prefix / "lib" / "depthpose_ros" / "depthpose_node",
+                       env=env)  # fmt: skip
+    try:
+        assert node.wait_output("subscribed to /depth/image"), node.output()
+        with ros_context() as context:
+            tester, executor = make_node(context, "installed_tester")
+            pub = tester.create_publisher(Image, "depth/image", 10)
+            arrays: list[Skeleton2DArray] = []
+            tester.create_subscription(Skeleton2DArray, "skeletons", arrays.append, 10)
+            wait_for_match(executor, pub)
+            deadline = time.monotonic() + 60
+            while not arrays and time.monotonic() < deadline:
+                pub.publish(depth_image(make_demo_frame(seed=0)[0], stamp_ns=5))
+                spin_until(executor, lambda: bool(arrays), 0.5)
+            assert arrays and arrays[0].header.stamp.nanosec == 5, node.output()
+            executor.shutdown()
+            tester.destroy_node()
+    finally:
+        assert node.stop() == 0, node.output()

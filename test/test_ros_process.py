@@ -101,6 +101,30 @@ def test_console_script_with_params_file_and_remaps_answers_every_encoding(conte
     assert "no trained weights" in node.output()
 
 
+def test_lifecycle_console_script_waits_for_its_transitions(context: object, tmp_path: Path) -> None:
+    from lifecycle_msgs.msg import Transition
+    from lifecycle_msgs.srv import ChangeState
+
+    node = NodeProcess(tmp_path, TINY_PARAMS, executable=NODE_SCRIPT.with_name("depthpose_lifecycle_node"))
+    try:
+        tester, executor = make_node(context, "manager")
+        change = tester.create_client(ChangeState, "/depthpose/change_state")
+        assert change.wait_for_service(timeout_sec=60), node.output()
+        assert "subscribed to" not in node.output()  # unconfigured: no model, no topics
+        for transition in (Transition.TRANSITION_CONFIGURE, Transition.TRANSITION_ACTIVATE):
+            future = change.call_async(ChangeState.Request(transition=Transition(id=transition)))
+            assert spin_until(executor, future.done, 60) and future.result().success, node.output()
+        assert node.wait_output("subscribed to /depth/image"), node.output()
+        pub = tester.create_publisher(Image, "depth/image", 10)
+        arrays: list[Skeleton2DArray] = []
+        tester.create_subscription(Skeleton2DArray, "skeletons", arrays.append, 10)
+        wait_for_match(executor, pub)
+        _warm_up(executor, pub, arrays, node)
+        tester.destroy_node()
+    finally:
+        assert node.stop() == 0, node.output()
+
+
 def test_newest_frame_only_under_load(context: object, tmp_path: Path) -> None:
     # Flip test on at 32x24: inference takes several 30 Hz frame periods on this CPU.
     node = NodeProcess(tmp_path, {**TINY_PARAMS, "input_width": 32, "input_height": 24, "flip_test": True})
