@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,11 @@ from depthpose_ros.conversions import (
     skeletons_to_msg,
 )
 from depthpose_ros.counters import Count
-from depthpose_ros.latest import LatestOnly
+from depthpose_ros.latest import LatestPerKey
 from depthpose_ros.msg import Skeleton2DArray, Skeleton3DArray
 from depthpose_ros.parameters import (
     RuntimeSettings,
+    camera_names,
     check_types,
     declare_parameters,
     integers_as_doubles,
@@ -79,7 +81,7 @@ NODE_NAME = "depthpose"
 
 @dataclass(frozen=True)
 class _Frame:
-    """What the callback hands to the inference thread: no full-resolution data."""
+    """What a callback hands to the inference thread: no full-resolution data."""
 
     header: Header
     size: tuple[int, int]  # (width, height) of the subscribed image: the pixel frame of the output
@@ -87,19 +89,51 @@ class _Frame:
     received: float  # time.monotonic() at the callback
 
 
-class DepthPoseNode(Node):
-    """Multi-person pose estimation on a depth image topic.
+@dataclass
+class _Camera:
+    """One camera's topics, counters, tracker and calibration (the single unnamed camera: ``name`` "")."""
 
-    Topics (relative names: remap them, or push the node into a namespace):
+    name: str
+    stats: FrameStats
+    tracker: SkeletonTracker
+    last_seq: dict[bytes, int] = field(default_factory=dict)  # last publication sequence number per publisher
+    last_input: float | None = None
+    camera_info: CameraInfo | None = None
+    sub: Any = None
+    info_sub: Any = None
+    skeleton_pub: Any = None
+    skeleton3d_pub: Any = None
+    debug_pub: Any = None
+    marker_pub: Any = None
+
+    def topic(self, relative: str) -> str:
+        """``relative`` in this camera's namespace (``cam1/depth/image``; ``~/cam1/debug_image``)."""
+        if not self.name:
+            return relative
+        return f"~/{self.name}/{relative[2:]}" if relative.startswith("~/") else f"{self.name}/{relative}"
+
+    def what(self) -> str:
+        """How logs name the camera: its input topic."""
+        return self.sub.topic_name if self.sub is not None else self.topic(INPUT_TOPIC)
+
+
+class DepthPoseNode(Node):
+    """Multi-person pose estimation on depth image topics (one camera, or several in one node).
+
+    Topics (relative names: remap them, or push the node into a namespace); with ``cameras`` set, each camera's
+    topics are in its own namespace (``cam1/depth/image``, ``cam1/skeletons``, ...):
         ``depth/image`` (sensor_msgs/Image, subscribed): 16UC1/mono16 mm, 32FC1 m, or mono8 normalised depth;
         with ``input_transport`` compressedDepth, ``<depth/image remapped>/compressedDepth``
         (sensor_msgs/CompressedImage, 16UC1 or 32FC1 with a PNG payload) instead.
         ``skeletons`` (depthpose_ros/Skeleton2DArray): one message per processed image, the image's header.
-        ``~/debug_image`` (sensor_msgs/Image bgr8, optional): low-resolution depth with the skeletons.
         ``skeletons_3d`` (depthpose_ros/Skeleton3DArray): the same people in metres in the optical frame, per
         processed image once a calibrated ``camera_info`` (subscribed) has arrived (``publish_skeletons_3d``).
+        ``~/debug_image`` (sensor_msgs/Image bgr8, optional): low-resolution depth with the skeletons.
         ``~/markers`` (visualization_msgs/MarkerArray, optional): RViz view of the 3D skeletons.
-        ``/diagnostics`` (diagnostic_msgs/DiagnosticArray): health once a second.
+        ``/diagnostics`` (diagnostic_msgs/DiagnosticArray): health once a second, one status per camera.
+
+    Frames of several cameras that are waiting together (or arrive within ``batch_window_s`` of the first) run
+    in one forward pass; per camera only the newest frame waits.
 
     Args:
         **kwargs: passed to :class:`rclpy.node.Node` (``context``, ``parameter_overrides``, ``cli_args``, ...).
@@ -117,11 +151,13 @@ class DepthPoseNode(Node):
         super().__init__(NODE_NAME, **kwargs)
         try:
             self._values = declare_parameters(self)
+            names = camera_names(self._values)
         except (ValueError, ParameterException) as err:
             raise DepthPoseError(str(err)) from None
         self._lock = threading.Lock()
         self._pending: RuntimeSettings | None = None
-        self._stats = FrameStats()
+        self._cameras = {name: _Camera(name, FrameStats(), SkeletonTracker()) for name in names}
+        self._last_log: dict[str, float] = {}
         self._open = False
         self.add_pre_set_parameters_callback(integers_as_doubles)
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -151,14 +187,10 @@ class DepthPoseNode(Node):
         )
         if info.notice:
             self.get_logger().warning(f"{info.notice} (the 'model' parameter)")
-        self._tracker = SkeletonTracker(self._runtime.tracker)
         self._max_input_pixels = self._runtime.max_input_pixels
-        self._stats = FrameStats()
-        self._last_log: dict[str, float] = {}
-        self._last_input: float | None = None
-        self._last_seq: dict[bytes, int] = {}  # last publication sequence number per publisher
-        self._camera_info: CameraInfo | None = None
-        self._camera_info_topic = ""
+        self._cameras = {name: _Camera(name, FrameStats(), SkeletonTracker(self._runtime.tracker))
+                         for name in self._cameras}  # fmt: skip
+        self._last_log = {}
 
     def _unload(self) -> None:
         """Release the model (the lifecycle's cleanup)."""
@@ -166,24 +198,6 @@ class DepthPoseNode(Node):
 
     def _start(self) -> None:
         """Create the publishers and subscriptions and start the inference thread (the lifecycle's activate)."""
-        self._skeleton_pub = self.create_publisher(Skeleton2DArray, OUTPUT_TOPIC, 10)
-        self._skeleton3d_pub = None
-        if self._values["publish_skeletons_3d"]:
-            self._skeleton3d_pub = self.create_publisher(Skeleton3DArray, OUTPUT_3D_TOPIC, 10)
-        self._debug_pub = (
-            self.create_publisher(Image, "~/debug_image", 1) if self._values["publish_debug_image"] else None
-        )
-        self._marker_pub = None
-        if self._values["publish_markers"]:
-            self._marker_pub = self.create_publisher(MarkerArray, "~/markers", 1)
-        self._info_sub = None
-        if self._skeleton3d_pub is not None or self._marker_pub is not None:
-            self._info_sub = self.create_subscription(
-                CameraInfo, CAMERA_INFO_TOPIC, self._on_camera_info, qos_profile_sensor_data
-            )
-            self._camera_info_topic = self._info_sub.topic_name
-        self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-
         qos = QoSProfile(
             history=qos_profile_sensor_data.history,
             depth=self._values["qos.depth"],
@@ -193,59 +207,79 @@ class DepthPoseNode(Node):
             durability=qos_profile_sensor_data.durability,
         )
         compressed = self._values["input_transport"] == "compressedDepth"
-        # image_transport's convention: the transport's topic is the (remapped) image topic + "/compressedDepth".
-        topic = self.resolve_topic_name(INPUT_TOPIC) + COMPRESSED_DEPTH if compressed else INPUT_TOPIC
-        self._slot: LatestOnly[_Frame] = LatestOnly()
-        self._sub = self.create_subscription(
-            CompressedImage if compressed else Image, topic, self._on_image, qos,
-            event_callbacks=SubscriptionEventCallbacks(incompatible_qos=self._on_incompatible_qos),
-        )  # fmt: skip
+        self._slot: LatestPerKey[str, _Frame] = LatestPerKey(len(self._cameras))
+        for cam in self._cameras.values():
+            cam.skeleton_pub = self.create_publisher(Skeleton2DArray, cam.topic(OUTPUT_TOPIC), 10)
+            if self._values["publish_skeletons_3d"]:
+                cam.skeleton3d_pub = self.create_publisher(Skeleton3DArray, cam.topic(OUTPUT_3D_TOPIC), 10)
+            if self._values["publish_debug_image"]:
+                cam.debug_pub = self.create_publisher(Image, cam.topic("~/debug_image"), 1)
+            if self._values["publish_markers"]:
+                cam.marker_pub = self.create_publisher(MarkerArray, cam.topic("~/markers"), 1)
+            if cam.skeleton3d_pub is not None or cam.marker_pub is not None:
+                cam.info_sub = self.create_subscription(
+                    CameraInfo, cam.topic(CAMERA_INFO_TOPIC), partial(self._on_camera_info, cam),
+                    qos_profile_sensor_data,
+                )  # fmt: skip
+            # image_transport's convention: the transport's topic is the (remapped) image topic + "/compressedDepth".
+            image_topic = cam.topic(INPUT_TOPIC)
+            topic = self.resolve_topic_name(image_topic) + COMPRESSED_DEPTH if compressed else image_topic
+            cam.sub = self.create_subscription(
+                CompressedImage if compressed else Image, topic, partial(self._on_image, cam), qos,
+                event_callbacks=SubscriptionEventCallbacks(incompatible_qos=partial(self._on_incompatible_qos, cam)),
+            )  # fmt: skip
+        self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._worker = threading.Thread(target=self._work, name="depthpose-inference", daemon=True)
         self._worker.start()
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self._diag_before = self._stats.snapshot()
+        self._diag_before = {name: cam.stats.snapshot() for name, cam in self._cameras.items()}
         self._diag_time = time.monotonic()
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics, clock=steady)
         self._open = True
-        self.get_logger().info(
-            f"subscribed to {self._sub.topic_name} ({self._values['qos.reliability']}, depth "
-            f"{self._values['qos.depth']}); publishing {self._skeleton_pub.topic_name}"
-        )
+        for cam in self._cameras.values():
+            self.get_logger().info(
+                f"subscribed to {cam.sub.topic_name} ({self._values['qos.reliability']}, depth "
+                f"{self._values['qos.depth']}); publishing {cam.skeleton_pub.topic_name}"
+            )
 
     def _stop(self) -> None:
-        """Stop the inference thread (a frame still waiting counts as dropped), then destroy the subscriptions,
+        """Stop the inference thread (frames still waiting count as dropped), then destroy the subscriptions,
         publishers and timer (the lifecycle's deactivate). Nothing happens when they are not open."""
         if not self._open:
             return
         self._open = False
-        self.destroy_subscription(self._sub)
-        if self._info_sub is not None:
-            self.destroy_subscription(self._info_sub)
-        if self._slot.close() is not None:
-            self._stats.count(Count.DROPPED)
+        for cam in self._cameras.values():
+            for sub in (cam.sub, cam.info_sub):
+                if sub is not None:
+                    self.destroy_subscription(sub)
+        for name in self._slot.close():
+            self._cameras[name].stats.count(Count.DROPPED)
         self._worker.join(timeout=30.0)
         self.destroy_timer(self._diag_timer)
-        for pub in (self._skeleton_pub, self._skeleton3d_pub, self._debug_pub, self._marker_pub, self._diag_pub):
-            if pub is not None:
-                self.destroy_publisher(pub)
+        self.destroy_publisher(self._diag_pub)
+        for cam in self._cameras.values():
+            for pub in (cam.skeleton_pub, cam.skeleton3d_pub, cam.debug_pub, cam.marker_pub):
+                if pub is not None:
+                    self.destroy_publisher(pub)
+            cam.sub = cam.info_sub = cam.skeleton_pub = cam.skeleton3d_pub = cam.debug_pub = cam.marker_pub = None
 
     # -- input ---------------------------------------------------------------------------------------------
 
-    def _on_image(self, msg: Image | CompressedImage, info: MessageInfo) -> None:
+    def _on_image(self, cam: _Camera, msg: Image | CompressedImage, info: MessageInfo) -> None:
         """Convert and reduce at once (privacy), then hand the low-resolution frame to the inference thread.
         Never raises: whatever goes wrong is counted and logged, and the node keeps running."""
         try:
-            self._ingest(msg, info)
+            self._ingest(cam, msg, info)
         except Exception as err:  # noqa: BLE001 - a callback must never raise
-            n = self._stats.bad("internal")
-            self.get_logger().error(f"unexpected error on an image of {self._sub.topic_name}: {err!r} [{n}]",
+            n = cam.stats.bad("internal")
+            self.get_logger().error(f"unexpected error on an image of {cam.what()}: {err!r} [{n}]",
                                     throttle_duration_sec=LOG_THROTTLE_S)  # fmt: skip
 
-    def _ingest(self, msg: Image | CompressedImage, info: MessageInfo) -> None:
+    def _ingest(self, cam: _Camera, msg: Image | CompressedImage, info: MessageInfo) -> None:
         received = time.monotonic()
-        self._last_input = received
-        self._stats.count(Count.RECEIVED)
-        self._count_lost(info)
+        cam.last_input = received
+        cam.stats.count(Count.RECEIVED)
+        self._count_lost(cam, info)
         try:
             if isinstance(msg, CompressedImage):
                 depth = compressed_to_depth(msg, max_pixels=self._max_input_pixels)
@@ -255,57 +289,57 @@ class DepthPoseNode(Node):
             lowres = self._estimator.to_lowres(depth)
             del depth  # the full-resolution frame ends here (privacy)
         except ImageError as err:
-            self._reject(msg, err.cause, str(err))
+            self._reject(cam, msg, err.cause, str(err))
             return
         except InputError as err:
-            self._reject(msg, "shape", str(err))
+            self._reject(cam, msg, "shape", str(err))
             return
         if not lowres.any():
-            n = self._stats.count(Count.NO_VALID_DEPTH)
-            self._log_throttled("no_valid_depth", logging.WARNING,
-                                f"image on {self._sub.topic_name} has no valid depth (all 0, NaN or inf) "
+            n = cam.stats.count(Count.NO_VALID_DEPTH)
+            self._log_throttled(f"no_valid_depth:{cam.name}", logging.WARNING,
+                                f"image on {cam.what()} has no valid depth (all 0, NaN or inf) "
                                 f"[{n} such frames]")  # fmt: skip
-        if self._slot.put(_Frame(msg.header, size, lowres, received)) is not None:
-            self._stats.count(Count.DROPPED)
+        if self._slot.put(cam.name, _Frame(msg.header, size, lowres, received)) is not None:
+            cam.stats.count(Count.DROPPED)
 
-    def _count_lost(self, info: MessageInfo) -> None:
+    def _count_lost(self, cam: _Camera, info: MessageInfo) -> None:
         """Count images a publisher sent that never reached this callback (gaps in its sequence numbers: the
         middleware replaced them in the depth-limited queue, or lost them on the way)."""
         seq, gid = info.get("publication_sequence_number"), info.get("publisher_gid")
         if not seq or not isinstance(gid, dict) or "data" not in gid:
             return  # rclpy before Kilted gives no publisher id: sequences of several publishers cannot be told apart
         key = bytes(gid["data"])
-        last = self._last_seq.pop(key, None)
-        self._last_seq[key] = seq  # most recently heard publisher last
-        if len(self._last_seq) > _MAX_PUBLISHERS:
-            del self._last_seq[next(iter(self._last_seq))]
+        last = cam.last_seq.pop(key, None)
+        cam.last_seq[key] = seq  # most recently heard publisher last
+        if len(cam.last_seq) > _MAX_PUBLISHERS:
+            del cam.last_seq[next(iter(cam.last_seq))]
         if last is not None and seq > last + 1:
-            n = self._stats.count(Count.LOST, seq - last - 1)
-            self._log_throttled("lost", logging.WARNING, f"{seq - last - 1} image(s) on {self._sub.topic_name} "
+            n = cam.stats.count(Count.LOST, seq - last - 1)
+            self._log_throttled(f"lost:{cam.name}", logging.WARNING, f"{seq - last - 1} image(s) on {cam.what()} "
                                 f"never reached the node (replaced in its queue of depth {self._values['qos.depth']} "
                                 f"or lost in transport) [{n} so far]")  # fmt: skip
 
-    def _reject(self, msg: Image | CompressedImage, cause: str, text: str) -> None:
-        n = self._stats.bad(cause)
+    def _reject(self, cam: _Camera, msg: Image | CompressedImage, cause: str, text: str) -> None:
+        n = cam.stats.bad(cause)
         stamp = msg.header.stamp
         if isinstance(msg, CompressedImage):
             what = f"format {msg.format!r}"
         else:
             what = f"{msg.width}x{msg.height} {msg.encoding!r}"
         self._log_throttled(
-            f"bad:{cause}", logging.ERROR,
-            f"dropped image on {self._sub.topic_name} (stamp {stamp.sec}.{stamp.nanosec:09d}, {what}): {text} "
+            f"bad:{cause}:{cam.name}", logging.ERROR,
+            f"dropped image on {cam.what()} (stamp {stamp.sec}.{stamp.nanosec:09d}, {what}): {text} "
             f"[{n} image(s) with bad {cause} so far]",
         )  # fmt: skip
 
-    def _on_camera_info(self, msg: CameraInfo) -> None:
-        self._camera_info = msg
+    def _on_camera_info(self, cam: _Camera, msg: CameraInfo) -> None:
+        cam.camera_info = msg
 
-    def _on_incompatible_qos(self, event: QoSRequestedIncompatibleQoSInfo) -> None:
-        n = self._stats.count(Count.INCOMPATIBLE_QOS)
+    def _on_incompatible_qos(self, cam: _Camera, event: QoSRequestedIncompatibleQoSInfo) -> None:
+        n = cam.stats.count(Count.INCOMPATIBLE_QOS)
         policy = QoSPolicyKind(event.last_policy_kind).name.lower()
         self.get_logger().warning(
-            f"a publisher on {self._sub.topic_name} has an incompatible QoS (policy {policy}, "
+            f"a publisher on {cam.what()} has an incompatible QoS (policy {policy}, "
             f"{event.total_count} in total): this node subscribes with {self._values['qos.reliability']} "
             "reliability; set the qos.reliability parameter to match the publisher "
             f"[{n} event(s)]"
@@ -338,7 +372,7 @@ class DepthPoseNode(Node):
         return SetParametersResult(successful=True)
 
     def _apply_pending(self) -> RuntimeSettings:
-        """In the inference thread, before a frame: take run-time parameter changes into use."""
+        """In the inference thread, before a batch: take run-time parameter changes into use."""
         with self._lock:
             pending, self._pending = self._pending, None
         if pending is not None:
@@ -346,7 +380,8 @@ class DepthPoseNode(Node):
             self._estimator.flip_test = pending.inference.flip_test
             self._estimator.decoder_mode = pending.inference.decoder_mode
             self._estimator.decoder_params = pending.inference.decoder
-            self._tracker.params = pending.tracker
+            for cam in self._cameras.values():
+                cam.tracker.params = pending.tracker
         return self._runtime
 
     # -- inference thread ----------------------------------------------------------------------------------
@@ -357,63 +392,74 @@ class DepthPoseNode(Node):
             wait = next_start - time.monotonic()
             if wait > 0 and self._slot.wait_closed(wait):
                 break
-            frame = self._slot.take()
-            if frame is None:
+            frames = self._slot.take(window=self._runtime.batch_window_s)
+            if not frames:
                 break
             started = time.monotonic()
             runtime = self._apply_pending()
             try:
-                self._process(frame, runtime)
+                self._process(frames, runtime)
             except Exception as err:  # noqa: BLE001 - the inference thread must survive any frame
-                n = self._stats.count(Count.FAILED)
-                self._log_throttled("failed", logging.ERROR, f"processing a frame failed: {err!r} [{n} failed]")
+                for name in frames:
+                    n = self._cameras[name].stats.count(Count.FAILED)
+                    self._log_throttled(f"failed:{name}", logging.ERROR,
+                                        f"processing a frame of {self._cameras[name].what()} failed: {err!r} "
+                                        f"[{n} failed]")  # fmt: skip
                 continue
             next_start = started + (1.0 / runtime.max_rate if runtime.max_rate > 0 else 0.0)
 
-    def _process(self, frame: _Frame, runtime: RuntimeSettings) -> None:
+    def _process(self, frames: dict[str, _Frame], runtime: RuntimeSettings) -> None:
+        """One forward pass for the batch, then per camera: decode, track, publish, count."""
         t0 = time.monotonic()
-        capped = self._estimator.decode_counts.capped_frames
-        people = self._estimator.estimate_lowres([frame.lowres], [frame.size])[0]
-        inference_ms = (time.monotonic() - t0) * 1e3
-        if self._estimator.decode_counts.capped_frames > capped:
-            n = self._stats.count(Count.DECODER_CAPPED)
-            cap = self._estimator.decoder_params.max_peaks
-            self._log_throttled("decoder_capped", logging.WARNING, f"the decoder kept only the {cap} highest peaks "
-                                f"of some joint (garbage maps: check the model and input) [{n} frames]")  # fmt: skip
-        stamp = stamp_ns(frame.header)
-        # Tracks age in image time; images without a stamp fall back to the time they arrived.
-        ids = self._tracker.update(people, stamp * 1e-9 if stamp else frame.received)
-        self._skeleton_pub.publish(skeletons_to_msg(frame.header, frame.size, people, ids))
-        end_to_end = None
-        if stamp:
-            end_to_end = (self.get_clock().now().nanoseconds - stamp) / 1e6
-        self._stats.processed(inference_ms, (time.monotonic() - frame.received) * 1e3, end_to_end)
-        try:
-            self._publish_optional(frame, people, ids, runtime)
-        except Exception as err:  # noqa: BLE001 - the skeletons are out; a debug output must not fail the frame
-            n = self._stats.count(Count.OPTIONAL_OUTPUT_ERRORS)
-            self._log_throttled("optional", logging.ERROR, f"3D skeletons, debug image or markers failed: {err!r} "
-                                f"[{n}]")  # fmt: skip
+        batch = list(frames.items())
+        paf, heat = self._estimator.maps([frame.lowres for _, frame in batch])
+        for i, (name, frame) in enumerate(batch):
+            cam = self._cameras[name]
+            capped = self._estimator.decode_counts.capped_frames
+            people = self._estimator.decode_maps(paf[i : i + 1], heat[i : i + 1], [frame.size])[0]
+            inference_ms = (time.monotonic() - t0) * 1e3
+            if self._estimator.decode_counts.capped_frames > capped:
+                n = cam.stats.count(Count.DECODER_CAPPED)
+                cap = self._estimator.decoder_params.max_peaks
+                self._log_throttled(f"decoder_capped:{name}", logging.WARNING, f"the decoder kept only the {cap} "
+                                    f"highest peaks of some joint (garbage maps: check the model and input) [{n} "
+                                    "frames]")  # fmt: skip
+            stamp = stamp_ns(frame.header)
+            # Tracks age in image time; images without a stamp fall back to the time they arrived.
+            ids = cam.tracker.update(people, stamp * 1e-9 if stamp else frame.received)
+            cam.skeleton_pub.publish(skeletons_to_msg(frame.header, frame.size, people, ids))
+            end_to_end = None
+            if stamp:
+                end_to_end = (self.get_clock().now().nanoseconds - stamp) / 1e6
+            cam.stats.processed(inference_ms, (time.monotonic() - frame.received) * 1e3, end_to_end)
+            try:
+                self._publish_optional(cam, frame, people, ids, runtime)
+            except Exception as err:  # noqa: BLE001 - the 2D skeletons are out; the rest must not fail the frame
+                n = cam.stats.count(Count.OPTIONAL_OUTPUT_ERRORS)
+                self._log_throttled(f"optional:{name}", logging.ERROR, f"3D skeletons, debug image or markers "
+                                    f"failed: {err!r} [{n}]")  # fmt: skip
 
-    def _publish_optional(self, frame: _Frame, people: list, ids: list[int], runtime: RuntimeSettings) -> None:
-        if self._debug_pub is not None:
-            self._debug_pub.publish(debug_image_msg(frame.header, frame.lowres, people, ids))
-        if self._skeleton3d_pub is None and self._marker_pub is None:
+    def _publish_optional(self, cam: _Camera, frame: _Frame, people: list, ids: list[int],
+                          runtime: RuntimeSettings) -> None:  # fmt: skip
+        if cam.debug_pub is not None:
+            cam.debug_pub.publish(debug_image_msg(frame.header, frame.lowres, people, ids))
+        if cam.skeleton3d_pub is None and cam.marker_pub is None:
             return
-        info = self._camera_info
+        info = cam.camera_info
         intrinsics = None if info is None else intrinsics_of(info)
         if intrinsics is None or not intrinsics.calibrated:
-            self._stats.count(Count.NO_CAMERA_INFO)
+            cam.stats.count(Count.NO_CAMERA_INFO)
             why = "none received yet" if info is None else "its K lacks finite, positive focal lengths or centre"
-            self._log_throttled("no_camera_info", logging.WARNING, f"3D skeletons need a calibrated camera_info on "
-                                f"{self._camera_info_topic} ({why}); skipped")  # fmt: skip
+            topic = cam.info_sub.topic_name if cam.info_sub is not None else cam.topic(CAMERA_INFO_TOPIC)
+            self._log_throttled(f"no_camera_info:{cam.name}", logging.WARNING, f"3D skeletons need a calibrated "
+                                f"camera_info on {topic} ({why}); skipped")  # fmt: skip
             return
         pre = self._estimator.preprocessing
         lifted = [lift_skeleton(person, frame.lowres, pre, intrinsics) for person in people]
-        if self._skeleton3d_pub is not None:
-            self._skeleton3d_pub.publish(skeletons3d_to_msg(frame.header, people, ids, lifted))
-        if self._marker_pub is not None:
-            self._marker_pub.publish(skeleton_markers(frame.header, ids, lifted, runtime.markers_lifetime_s))
+        if cam.skeleton3d_pub is not None:
+            cam.skeleton3d_pub.publish(skeletons3d_to_msg(frame.header, people, ids, lifted))
+        if cam.marker_pub is not None:
+            cam.marker_pub.publish(skeleton_markers(frame.header, ids, lifted, runtime.markers_lifetime_s))
 
     # -- diagnostics ---------------------------------------------------------------------------------------
 
@@ -421,14 +467,13 @@ class DepthPoseNode(Node):
         try:
             self._diagnose()
         except Exception as err:  # noqa: BLE001 - a timer callback must not stop the node
-            n = self._stats.count(Count.DIAGNOSTICS_ERRORS)
+            n = max(cam.stats.count(Count.DIAGNOSTICS_ERRORS) for cam in self._cameras.values())
             self.get_logger().error(f"publishing /diagnostics failed: {err!r} [{n}]",
                                     throttle_duration_sec=LOG_THROTTLE_S)  # fmt: skip
 
     def _diagnose(self) -> None:
-        now, before = self._stats.snapshot(), self._diag_before
         t = time.monotonic()
-        period, self._diag_before, self._diag_time = t - self._diag_time, now, t
+        period, self._diag_time = t - self._diag_time, t
         info, pre = self._estimator.info, self._estimator.preprocessing
         facts = {
             "model": info.name,
@@ -441,21 +486,34 @@ class DepthPoseNode(Node):
             "flip test": str(self._estimator.flip_test).lower(),
             "decoder": self._estimator.decoder_mode,
         }
-        status = diagnostics.status(
-            self.get_fully_qualified_name(), info.device, now, before, max(period, 1e-3), facts,
-            trained=info.trained, input_topic=self._sub.topic_name,
-            seconds_since_input=None if self._last_input is None else t - self._last_input,
-        )  # fmt: skip
-        msg = DiagnosticArray(status=[status])
+        statuses = []
+        for name, cam in self._cameras.items():
+            now, before = cam.stats.snapshot(), self._diag_before[name]
+            self._diag_before[name] = now
+            node_name = self.get_fully_qualified_name()
+            statuses.append(diagnostics.status(
+                f"{node_name}: {name}" if name else node_name, info.device, now, before, max(period, 1e-3), facts,
+                trained=info.trained, input_topic=cam.what(),
+                seconds_since_input=None if cam.last_input is None else t - cam.last_input,
+            ))  # fmt: skip
+        msg = DiagnosticArray(status=statuses)
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
 
-    def stats(self) -> StatsSnapshot:
-        """Counters and latency percentiles so far."""
-        return self._stats.snapshot()
+    def stats(self, camera: str | None = None) -> StatsSnapshot:
+        """Counters and latency percentiles so far, of ``camera`` (None: the node's only camera).
+
+        Raises:
+            KeyError: ``camera`` is None but the node serves several cameras, or no such camera.
+        """
+        if camera is None:
+            if len(self._cameras) != 1:
+                raise KeyError(f"this node serves cameras {list(self._cameras)}: name one")
+            camera = next(iter(self._cameras))
+        return self._cameras[camera].stats.snapshot()
 
     def destroy_node(self) -> None:
-        """Stop the inference thread (a frame still waiting counts as dropped), then destroy the node."""
+        """Stop the inference thread (frames still waiting count as dropped), then destroy the node."""
         self._stop()
         super().destroy_node()
 

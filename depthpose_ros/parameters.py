@@ -9,6 +9,7 @@ accepted for a double parameter (``decoder.peak_threshold:=0`` means 0.0).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -27,17 +28,20 @@ from depthpose_core.runtime import PRECISION_CHOICES
 from depthpose_core.tracking import TrackerParams
 from depthpose_core.weights import ModelRequest
 
-__all__ = ["PARAMETERS", "ParamSpec", "RuntimeSettings", "check_types", "declare_parameters", "integers_as_doubles",
-           "model_request", "runtime_settings"]
+__all__ = ["MAX_CAMERAS", "PARAMETERS", "ParamSpec", "RuntimeSettings", "camera_names", "check_types",
+           "declare_parameters", "integers_as_doubles", "model_request", "runtime_settings"]
 
 _RESTART = " Read-only: fixed at start-up (restart the node to change it)."
+#: Most cameras one node serves.
+MAX_CAMERAS = 16
+_CAMERA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 @dataclass(frozen=True)
 class ParamSpec:
     """One parameter: its name, default (which also fixes its type), description and constraints."""
 
     name: str
-    default: bool | int | float | str
+    default: bool | int | float | str | list[str]
     description: str
     read_only: bool = False
     low: float | None = None
@@ -47,10 +51,13 @@ class ParamSpec:
     @property
     def type_name(self) -> str:
         """What a value must be, in the words the node's errors use."""
-        return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[type(self.default)]
+        return {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
+                list: "a list of strings"}[type(self.default)]  # fmt: skip
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` has this parameter's type (a whole number counts as a double)."""
+        if isinstance(self.default, list):  # an empty list in a params file arrives as "not set" (None)
+            return value is None or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value))
         if isinstance(self.default, bool) or isinstance(value, bool):
             return isinstance(self.default, bool) and isinstance(value, bool)
         if isinstance(self.default, float):
@@ -114,8 +121,16 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "of image time without a match.", low=0.0, high=3600.0),
     ParamSpec("max_rate", 0.0, "Most frames per second to process (Hz); newer frames replace a waiting one and "
               "count as dropped. 0: as fast as inference allows.", low=0.0, high=1000.0),
+    ParamSpec("batch_window_s", 0.005, "With several cameras: after a first frame is waiting, how long to wait "
+              "(s) for the other cameras' frames to run them in the same forward pass (never longer than until "
+              "every camera has one).", low=0.0, high=0.1),
     ParamSpec("max_input_pixels", MAX_PIXELS, "Largest accepted input image, width x height in pixels; larger "
               "images are counted as bad input (size).", low=1, high=1 << 30),
+    ParamSpec("cameras", [], "Names of the cameras this node serves in one model (e.g. [cam1, cam2, cam3]): "
+              "each gets its own topics in its namespace (cam1/depth/image, cam1/camera_info, cam1/skeletons, "
+              "cam1/skeletons_3d, ~/cam1/debug_image, ~/cam1/markers) and its own counters and tracker; frames "
+              "waiting together run in one forward pass. Empty: one camera on depth/image, skeletons, ...",
+              read_only=True),
     ParamSpec("input_transport", "raw", "How depth arrives: raw (sensor_msgs/Image on depth/image) or "
               "compressedDepth (sensor_msgs/CompressedImage from image_transport's compressedDepth plugin, PNG "
               "payload, on depth/image's resolved name + /compressedDepth).", read_only=True,
@@ -148,6 +163,7 @@ class RuntimeSettings:
     max_rate: float
     max_input_pixels: int
     markers_lifetime_s: float
+    batch_window_s: float
 
 
 def declare_parameters(node: Node) -> dict[str, Any]:
@@ -237,4 +253,25 @@ def runtime_settings(values: Mapping[str, Any]) -> RuntimeSettings:
         max_rate=float(values["max_rate"]),
         max_input_pixels=int(values["max_input_pixels"]),
         markers_lifetime_s=float(values["markers.lifetime_s"]),
+        batch_window_s=float(values["batch_window_s"]),
     )
+
+
+def camera_names(values: Mapping[str, Any]) -> list[str]:
+    """The cameras the node serves: ``cameras``' names, or ``[""]`` (one camera, topics without a namespace).
+
+    Raises:
+        ValueError: a name that is not a topic name token (a letter, then letters, digits, _), a repeated name,
+            or more than :data:`MAX_CAMERAS`.
+    """
+    names = list(values["cameras"] or [])
+    if not names:
+        return [""]
+    bad = [n for n in names if not _CAMERA_NAME.fullmatch(n)]
+    if bad:
+        raise ValueError(f"parameter cameras: {bad} are not camera names (a letter, then letters, digits or _)")
+    if len(set(names)) != len(names):
+        raise ValueError(f"parameter cameras names a camera twice: {names}")
+    if len(names) > MAX_CAMERAS:
+        raise ValueError(f"parameter cameras lists {len(names)} cameras; one node serves at most {MAX_CAMERAS}")
+    return names

@@ -517,7 +517,7 @@ def test_compressed_depth_transport_on_the_remapped_topic_answers_like_raw_and_c
         tester, executor = make_node(context, "tester")
         executor.add_node(node)
         try:
-            assert node._sub.topic_name == "/cam/depth/image_rect_raw/compressedDepth"
+            assert node._cameras[""].sub.topic_name == "/cam/depth/image_rect_raw/compressedDepth"
             pub = tester.create_publisher(CompressedImage, "/cam/depth/image_rect_raw/compressedDepth", 10)
             arrays: list[Skeleton2DArray] = []
             tester.create_subscription(Skeleton2DArray, "skeletons", arrays.append, 10)
