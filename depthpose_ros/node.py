@@ -1,8 +1,9 @@
-"""The depthpose ROS 2 node: depth images in, ``Skeleton2DArray`` out, newest frame only.
+"""The depthpose ROS 2 node: depth images in, ``Skeleton2DArray`` and ``Skeleton3DArray`` out, newest frame only.
 
 Flow: ``depth/image`` callback -> :func:`depthpose_core.messages.image_to_depth` (zero-copy view) -> ``to_lowres`` (the
-privacy step: only the low-resolution array leaves the callback) -> one-slot mailbox -> inference thread ->
-network -> decoder -> tracker -> ``skeletons`` (and optional low-resolution debug image and RViz markers).
+privacy step: only the low-resolution array leaves the callback) -> mailbox (one slot per camera) -> inference
+thread -> network (the waiting cameras in one batch) -> decoder -> tracker -> ``skeletons``, 3D lift ->
+``skeletons_3d`` (and optional low-resolution debug image and RViz markers).
 ``/diagnostics`` reports rates, drops, bad input and latencies once a second.
 """
 

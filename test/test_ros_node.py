@@ -548,3 +548,64 @@ def test_compressed_depth_transport_on_the_remapped_topic_answers_like_raw_and_c
             executor.shutdown()
             node.destroy_node()
             tester.destroy_node()
+
+
+def test_three_cameras_in_one_node_are_batched_and_every_frame_is_answered_or_counted() -> None:
+    cameras = ("cam1", "cam2", "cam3")
+    params = {**TINY_PARAMS, "cameras": list(cameras), "batch_window_s": 0.05}
+    with ros_context() as context:
+        node = DepthPoseNode(context=context, parameter_overrides=[RclpyParameter(k, value=v)
+                                                                   for k, v in params.items()])  # fmt: skip
+        tester, executor = make_node(context, "cameras_tester")
+        executor.add_node(node)
+        batches: list[int] = []
+        maps = node._estimator.maps
+        node._estimator.maps = lambda lowres: (batches.append(len(lowres)), maps(lowres))[1]
+        try:
+            pubs = {c: tester.create_publisher(Image, f"{c}/depth/image", 10) for c in cameras}
+            outputs: dict[str, list[Skeleton2DArray]] = {c: [] for c in cameras}
+            for c in cameras:
+                tester.create_subscription(Skeleton2DArray, f"{c}/skeletons", outputs[c].append, 10)
+            diagnostics: list[DiagnosticArray] = []
+            tester.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
+            for pub in pubs.values():
+                wait_for_match(executor, pub)
+            depth = make_demo_frame(seed=0)[0]
+            for i in range(6):  # three synchronised cameras, then a burst on cam1 alone
+                for c, pub in pubs.items():
+                    pub.publish(depth_image(depth, stamp_ns=100 + i, frame_id=f"{c}_optical"))
+                spin_until(executor, lambda: False, 0.15)
+            for i in range(5):
+                pubs["cam1"].publish(depth_image(depth, stamp_ns=200 + i, frame_id="cam1_optical"))
+            pubs["cam2"].publish(depth_image(depth, encoding="rgb8", stamp_ns=300))  # colour: bad encoding
+            spin_until(executor, lambda: False, 1.5)
+            for c in cameras:
+                stats = node.stats(c)
+                # Every frame a camera received was answered on its own topic, replaced (dropped) or refused.
+                assert stats.received == stats.processed + stats.dropped + sum(stats.bad.values()), (c, stats)
+                assert len(outputs[c]) == stats.processed and stats.failed == 0
+                assert {o.header.frame_id for o in outputs[c]} == {f"{c}_optical"}
+            assert node.stats("cam2").bad == {"encoding": 1} and node.stats("cam1").bad == {}
+            cam1 = node.stats("cam1")
+            assert cam1.received + cam1.lost == 11 and node.stats("cam3").received + node.stats("cam3").lost == 6
+            assert max(batches) == 3  # the cameras' frames ran in one forward pass
+            assert spin_until(executor, lambda: any(len(d.status) == 3 for d in diagnostics), 5)
+            report = next(d for d in reversed(diagnostics) if len(d.status) == 3)
+            assert [s.name for s in report.status] == [f"/depthpose: {c}" for c in cameras]
+            topics = [next(kv.value for kv in s.values if kv.key == "input topic") for s in report.status]
+            assert topics == [f"/{c}/depth/image" for c in cameras]
+            with pytest.raises(KeyError, match="name one"):
+                node.stats()
+        finally:
+            executor.shutdown()
+            node.destroy_node()
+            tester.destroy_node()
+
+
+@pytest.mark.parametrize("names", [["cam1", "cam1"], ["1cam"], ["cam/1"]])
+def test_camera_names_are_checked(names: list[str]) -> None:
+    from depthpose_core.errors import DepthPoseError
+
+    with ros_context() as context, pytest.raises(DepthPoseError, match="cameras"):
+        DepthPoseNode(context=context, parameter_overrides=[RclpyParameter(k, value=v) for k, v in
+                                                            {**TINY_PARAMS, "cameras": names}.items()])  # fmt: skip
