@@ -26,11 +26,11 @@ from depthpose_core.io import write_image
 from depthpose_core.messages import image_to_depth, skeletons_from_array, stamp_ns
 from depthpose_core.preprocess import Preprocessing, to_lowres
 from depthpose_core.share import share_file
-from depthpose_core.synth import demo_config, depth_topic, load_mvor_geometry, write_dataset
+from depthpose_core.synth import demo_config, depth_topic, info_topic, load_mvor_geometry, write_dataset
 from depthpose_core.viz import contact_sheet, labelled_tile
 from depthpose_core.weights import resolve_model
 from depthpose_ros.live_replay import live_replay, print_report
-from depthpose_ros.node import INPUT_TOPIC, OUTPUT_TOPIC
+from depthpose_ros.node import CAMERA_INFO_TOPIC, INPUT_TOPIC, OUTPUT_TOPIC
 
 __all__ = ["main"]
 
@@ -57,7 +57,7 @@ def _dds_environment() -> dict[str, str]:
 def _start_node(model: Path | None, log: Path, env: dict[str, str]) -> subprocess.Popen:
     """``depthpose_node`` in its own process (device auto); without ``model``, its default: the shipped weights."""
     args = [sys.executable, "-m", "depthpose_ros.node", "--ros-args", "-r", f"{INPUT_TOPIC}:={_IMAGES}",
-            "-r", f"{OUTPUT_TOPIC}:={_SKELETONS}"]  # fmt: skip
+            "-r", f"{OUTPUT_TOPIC}:={_SKELETONS}", "-r", f"{CAMERA_INFO_TOPIC}:={info_topic(_CAMERA)}"]  # fmt: skip
     if model is not None:
         args += ["-p", f"model:={model}"]
     with log.open("w") as out:
