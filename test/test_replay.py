@@ -293,6 +293,36 @@ def test_replay_outputs_that_cannot_be_written_fail_before_anything_is_written(
     assert not (tmp_path / "out").exists() and not (tmp_path / "r.json").exists()  # nothing half-written
 
 
+def test_cameras_with_camera_info_get_3d_skeletons_near_the_exact_joints(synth_bag: Path, finder: PoseEstimator,
+                                                                         tmp_path: Path) -> None:  # fmt: skip
+    from depthpose_core.bags import SKELETON3D_ARRAY
+    from depthpose_core.eval.joints3d import Joint3DErrors, exact_people, match_to_truth
+    from depthpose_core.messages import skeletons_from_array
+
+    summary = replay_bag(synth_bag / "bags/seq000", tmp_path / "out", finder, progress=False)
+    assert summary.written == summary.written_3d == 10 and summary.without_camera_info == 0
+    assert "3D skeleton arrays written 10" in summary.report()
+    outputs = _read(tmp_path / "out")
+    arrays = {(m[0], stamp_ns(m[3].header)): m[3] for m in outputs if m[1] == SKELETON_ARRAY}
+    arrays_3d = {(m[0].replace("skeletons_3d", "skeletons"), stamp_ns(m[3].header)): m[3]
+                 for m in outputs if m[1] == SKELETON3D_ARRAY}  # fmt: skip
+    assert arrays_3d.keys() == arrays.keys()
+    gt = json.loads((synth_bag / "annotations.json").read_text())
+    images = {(i["topic"].replace("image_raw", "skeletons"), i["stamp_ns"]): i["id"] for i in gt["images"]}
+    errors = Joint3DErrors()
+    for key, array in arrays.items():
+        people, ids = skeletons_from_array(array)
+        assert [s.id for s in arrays_3d[key].skeletons] == ids
+        truth = exact_people([a for a in gt["annotations"] if a["image_id"] == images[key]])
+        for i, t in match_to_truth(people, [kp for kp, _ in truth]):
+            kp, xyz = truth[t]
+            joints = arrays_3d[key].skeletons[i].keypoints
+            points = np.array([(k.position.x, k.position.y, k.position.z) for k in joints])
+            errors.add(points, xyz, (kp[:, 2] == 2) & people[i].present)
+    summary_3d = errors.group(range(18))
+    assert summary_3d["n"] >= 30 and summary_3d["median"] < 150.0, summary_3d  # mm, the node's lift
+
+
 def test_message_types_hash_like_rosidl() -> None:
     # The typestore registers our messages from msg/*.msg; rosidl generated the same types for rclpy, with hashes
     # in share/depthpose_ros/msg/*.json (the venv's ROS build). Bags written here are readable by ROS 2 tools.

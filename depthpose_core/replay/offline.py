@@ -4,7 +4,9 @@ Every image message of the selected topics is handled exactly once, in bag order
 encoding the node accepts), reduced at ingress, estimated; images of several cameras that share a header stamp
 go through the network in one batch. For each, a ``depthpose_ros/Skeleton2DArray`` with the image's header is
 written at the image's bag timestamp on ``<image topic's namespace>/skeletons`` (optionally a low-resolution
-``debug_image`` beside it); CameraInfo messages are copied through unchanged. An image that cannot be read is
+``debug_image`` beside it); CameraInfo messages are copied through unchanged, and a camera with one (a calibrated
+K, the latest before the image in bag order) also gets ``<namespace>/skeletons_3d``
+(``depthpose_ros/Skeleton3DArray``, the node's 3D lift). An image that cannot be read is
 reported with its topic and time stamp, counted and skipped. The output bag is closed, and valid, whatever
 happens (Ctrl-C, a failing model, a full disk); the summary says what was written:
 ``images == written + skipped + unprocessed``.
@@ -25,6 +27,7 @@ from depthpose_core.bags import (
     CAMERA_INFO,
     COMPRESSED_IMAGE,
     IMAGE,
+    SKELETON3D_ARRAY,
     SKELETON_ARRAY,
     create_bag,
     open_bag,
@@ -36,8 +39,10 @@ from depthpose_core.bags import (
 from depthpose_core.compressed_depth import compressed_to_depth
 from depthpose_core.errors import InputError
 from depthpose_core.inference import PoseEstimator
+from depthpose_core.intrinsics import Intrinsics
+from depthpose_core.lift import lift_skeleton
 from depthpose_core.messages import debug_image as debug_image_msg
-from depthpose_core.messages import image_to_depth, skeleton_array, stamp_ns
+from depthpose_core.messages import image_to_depth, skeleton3d_array, skeleton_array, stamp_ns
 from depthpose_core.preprocess import check_privacy
 from depthpose_core.replay.matching import GroundTruthIndex
 from depthpose_core.tracking import SkeletonTracker
@@ -57,6 +62,8 @@ class ReplaySummary:
             waited for their batch. Always ``images == written + sum(skipped) + unprocessed``.
         problems: the first skipped images, as "topic @ stamp: reason".
         passed_through: CameraInfo messages copied.
+        written_3d: 3D skeleton arrays written (frames of cameras with a CameraInfo in the bag).
+        without_camera_info: frames of such cameras written without 3D: no calibrated CameraInfo yet.
         topics: image topic -> its output topic.
         without_ground_truth: written frames that matched no ground-truth image (with ground truth given).
         seconds: wall time; ``inference_seconds``: the part spent in the estimator (network and decoder), the
@@ -73,6 +80,8 @@ class ReplaySummary:
     unprocessed: int = 0
     problems: list[str] = field(default_factory=list)
     passed_through: int = 0
+    written_3d: int = 0
+    without_camera_info: int = 0
     topics: dict[str, str] = field(default_factory=dict)
     without_ground_truth: int = 0
     seconds: float = 0.0
@@ -96,7 +105,9 @@ class ReplaySummary:
         lines = [f"images read {self.images}, skeleton arrays written {self.written}, skipped "
                  f"{sum(self.skipped.values())}" + (f" ({dict(self.skipped)})" if self.skipped else "")
                  + (f", not processed (run stopped) {self.unprocessed}" if self.unprocessed else "")
-                 + f", camera infos copied {self.passed_through}"]  # fmt: skip
+                 + f", camera infos copied {self.passed_through}, 3D skeleton arrays written {self.written_3d}"
+                 + (f" (no calibrated camera info yet: {self.without_camera_info})" if self.without_camera_info
+                    else "")]  # fmt: skip
         lines += [f"  skipped: {p}" for p in self.problems]
         if self.without_ground_truth:
             lines.append(f"{self.without_ground_truth} written frame(s) matched no ground-truth image (not evaluated)")
@@ -131,6 +142,9 @@ class _Replay:
         self.writer, self.store, self.estimator, self.summary = writer, store, estimator, summary
         self.types = [store.types[t] for t in (SKELETON_ARRAY, "depthpose_ros/msg/Skeleton2D",
                                                "depthpose_ros/msg/Keypoint2D", IMAGE)]  # fmt: skip
+        names_3d = (SKELETON3D_ARRAY, "depthpose_ros/msg/Skeleton3D", "depthpose_ros/msg/Keypoint3D",
+                    "geometry_msgs/msg/Point")  # fmt: skip
+        self.types_3d = [store.types[t] for t in names_3d]
         self.index = GroundTruthIndex(ground_truth, image_topics)
         self.labelled = ground_truth is not None
         self.outputs, self.debug, self.passthrough = {}, {}, {}
@@ -142,6 +156,11 @@ class _Replay:
             summary.results[topic] = []
         for topic in info_topics:
             self.passthrough[topic] = writer.add_connection(topic, CAMERA_INFO, typestore=store)
+        # 3D for the cameras with a camera info topic; the latest intrinsics per info topic, in bag order.
+        self.outputs_3d = {topic: writer.add_connection(output_topic(topic, "skeletons_3d"), SKELETON3D_ARRAY,
+                                                        typestore=store)
+                           for topic in image_topics if output_topic(topic, "camera_info") in info_topics}  # fmt: skip
+        self.intrinsics: dict[str, Intrinsics] = {}
         self.trackers = {topic: SkeletonTracker() for topic in image_topics}
         self.pending: list[_Pending] = []
 
@@ -171,11 +190,25 @@ class _Replay:
             if self.debug:
                 img = debug_image_msg(frame.header, frame.lowres, people, ids, image=image_t)
                 self.writer.write(self.debug[frame.topic], frame.bag_time, self.store.serialize_cdr(img, IMAGE))
+            if frame.topic in self.outputs_3d:
+                self._write_3d(frame, people, ids)
             image_id, matched = self.index.result_id(frame.topic, stamp, frame.position)
             summary.without_ground_truth += self.labelled and not matched
             summary.results[frame.topic] += [p.to_coco_result(image_id) for p in people]
             summary.written += 1
         self.pending.clear()
+
+    def _write_3d(self, frame: _Pending, people: list, ids: list[int]) -> None:
+        intrinsics = self.intrinsics.get(output_topic(frame.topic, "camera_info"))
+        if intrinsics is None or not intrinsics.calibrated:
+            self.summary.without_camera_info += 1
+            return
+        lifted = [lift_skeleton(p, frame.lowres, self.estimator.preprocessing, intrinsics) for p in people]
+        array_t, skel_t, kp_t, point_t = self.types_3d
+        out = skeleton3d_array(frame.header, people, ids, lifted, array=array_t, skeleton=skel_t, keypoint=kp_t,
+                               point=point_t)  # fmt: skip
+        self.writer.write(self.outputs_3d[frame.topic], frame.bag_time, self.store.serialize_cdr(out, SKELETON3D_ARRAY))
+        self.summary.written_3d += 1
 
 
 def replay_bag(
@@ -245,6 +278,11 @@ def _read_all(reader: Any, connections: list[Any], run: _Replay, bar: tqdm, max_
         if conn.msgtype == CAMERA_INFO:
             run.writer.write(run.passthrough[conn.topic], bag_time, raw)
             summary.passed_through += 1
+            try:
+                info = store.deserialize_cdr(raw, conn.msgtype)
+                run.intrinsics[conn.topic] = Intrinsics.from_k(info.k, info.width, info.height)
+            except Exception:  # noqa: BLE001 - corrupt CDR fails in many ways: no 3D from it, counted per frame
+                run.intrinsics.pop(conn.topic, None)
             continue
         summary.images += 1
         position = counts[conn.topic]
