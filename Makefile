@@ -20,6 +20,7 @@ bench: setup
 	$(VENV)/bin/python bench/bench_inference.py
 	$(VENV)/bin/python bench/bench_backends.py
 	$(VENV)/bin/python bench/bench_node.py
+	$(VENV)/bin/python bench/bench_cameras.py
 	$(VENV)/bin/python bench/bench_synth.py
 	$(VENV)/bin/python bench/bench_data.py
 	$(VENV)/bin/python bench/bench_replay.py
