@@ -194,6 +194,22 @@ def test_resume_continues_exactly(tiny_set: Path) -> None:
     assert resumed.optimizer.state_dict()["state"][0]["step"] == straight.optimizer.state_dict()["state"][0]["step"]
 
 
+def test_the_resume_checkpoint_holds_the_best_validation_pck_so_far(tiny_set: Path) -> None:
+    from types import SimpleNamespace
+
+    base = load_train_config(tiny_set / "cfg.yaml")
+    trainer = Trainer(replace(base, out_dir=str(tiny_set / "best"), data=replace(base.data, val=None)),
+                      progress=False)  # fmt: skip
+    recorded = []
+    for value in (10.0, 30.0, 20.0):  # validation PCK at three saves
+        trainer.save(SimpleNamespace(groups={"Average": value}))  # type: ignore[arg-type]
+        recorded.append(torch.load(tiny_set / "best" / "checkpoint.pth", weights_only=True)["best_pck"])
+    assert recorded == [10.0, 30.0, 30.0]  # was one save behind: a finished run resumed said the previous best
+    resumed = Trainer(replace(base, out_dir=str(tiny_set / "best"), data=replace(base.data, val=None)),
+                      resume=True, progress=False)  # fmt: skip
+    assert resumed.best_pck == 30.0
+
+
 def test_ddp_on_two_cpu_processes(tiny_set: Path) -> None:
     out = tiny_set / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -311,6 +311,9 @@ class Trainer:
         if not self.main:
             return
         self.out.mkdir(parents=True, exist_ok=True)
+        best = pck is not None and pck.groups["Average"] > self.best_pck
+        if pck is not None and best:  # before the resume state is written: a resumed run knows its best so far
+            self.best_pck = pck.groups["Average"]
         tmp = self.out / "checkpoint.pth.tmp"
         torch.save(self.state_dict(), tmp)
         os.replace(tmp, self.out / "checkpoint.pth")
@@ -320,8 +323,7 @@ class Trainer:
         kwargs: dict[str, Any] = {"model_name": self.config.model.name, "preprocessing": self.preprocessing,
                   "model_kwargs": self.model_kwargs, "meta": meta}  # fmt: skip
         save_checkpoint(self.out / f"model_{self.iteration}.pth", weights, **kwargs)
-        if pck is not None and pck.groups["Average"] > self.best_pck:
-            self.best_pck = pck.groups["Average"]
+        if best:
             save_checkpoint(self.out / "model_best.pth", weights, **kwargs)
         if final:
             save_checkpoint(self.out / "model_final.pth", weights, **kwargs)
