@@ -37,7 +37,8 @@ class LiftParams:
     Attributes:
         reach: how far along each of the joint's limbs (towards the limb's other joint, when present) depth is
             sampled, in low-resolution cells, at most half the limb; 0 samples the 3x3 cells around the joint.
-        quantile: the quantile of the valid samples taken as the joint's depth (0 = the nearest, 0.5 = median).
+        quantile: the quantile of the valid samples taken as the joint's depth (0 = the nearest, 0.5 = median);
+            always one of the samples (of two middle ones the nearer), never an interpolation between surfaces.
     """
 
     reach: float = 1.0
@@ -71,7 +72,7 @@ def joint_depth_samples(person: Skeleton, joint: int, lowres: np.ndarray, params
     scale = np.array([w / fw, h / fh])
     at = person.keypoints[joint] * scale
     if params.reach > 0:
-        points = [at[None]]
+        points = [np.clip(at, 0.0, [w - 1, h - 1])[None]]  # the joint's own cell, also on the frame's far edge
         for other in _NEIGHBOURS[joint]:
             if not person.present[other]:
                 continue
@@ -116,7 +117,8 @@ def lift_skeleton(
         values = joint_depth_samples(person, int(j), lowres, params)
         if values.size == 0:
             continue
-        z = float(denormalise_depth(float(np.quantile(values, params.quantile)), pre)) / 1000.0
+        # "lower": a sample, never a blend of two surfaces (an end joint often has only two cells, arm and floor).
+        z = float(denormalise_depth(float(np.quantile(values, params.quantile, method="lower")), pre)) / 1000.0
         u, v = person.keypoints[j]
         points[j] = ((u * sx - 0.5 - intrinsics.cx) * z / intrinsics.fx,
                      (v * sy - 0.5 - intrinsics.cy) * z / intrinsics.fy, z)  # fmt: skip

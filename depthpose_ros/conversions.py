@@ -65,7 +65,7 @@ def skeleton_markers(
     out = MarkerArray()
     lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1.0) * 1e9))
     for track_id, xyz in zip(ids, lifted):
-        points = [None if np.isnan(p).any() else Point(x=p[0], y=p[1], z=p[2]) for p in xyz.tolist()]
+        points = [Point(x=p[0], y=p[1], z=p[2]) if np.isfinite(p).all() else None for p in xyz.tolist()]
         r, g, b = (c / 255.0 for c in track_colour(track_id))
         colour = ColorRGBA(r=r, g=g, b=b, a=1.0)
         joints = Marker(header=header, ns="joints", id=int(track_id), type=Marker.SPHERE_LIST,

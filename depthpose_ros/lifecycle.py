@@ -4,8 +4,10 @@ Same parameters, topics, diagnostics and processing as :class:`~depthpose_ros.no
 transitions decide when the model exists and when the topics are open:
 
     configure   checks the parameters and loads the model (a bad checkpoint or device fails the transition,
-                with the reason logged; the node stays unconfigured and can be configured again)
-    activate    creates the publishers and subscriptions and starts the inference thread
+                with the reason logged, and the node stays unconfigured: the model parameters are read-only, so
+                a fixed file needs a new node)
+    activate    creates the publishers and subscriptions and starts the inference thread (sequence numbers and
+                tracks start afresh; a failure undoes what was created, logged, and the node stays inactive)
     deactivate  stops the inference thread and destroys them (a frame still waiting counts as dropped)
     cleanup     releases the model
     shutdown    all of the above that applies
@@ -39,13 +41,21 @@ class DepthPoseLifecycleNode(DepthPoseNode, LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
             self._load()
-        except DepthPoseError as err:
-            self.get_logger().error(f"configure failed: {err}")
+        except Exception as err:  # noqa: BLE001 - any reason is the transition's failure, logged in the node's words
+            self.get_logger().error(f"configure failed: {err}" if isinstance(err, DepthPoseError)
+                                    else f"configure failed: {err!r}")  # fmt: skip
+            if hasattr(self, "_estimator"):
+                self._unload()
             return TransitionCallbackReturn.FAILURE
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._start()
+        try:
+            self._start()
+        except Exception as err:  # noqa: BLE001 - undo a partial start; the node stays inactive
+            self.get_logger().error(f"activate failed: {err!r}")
+            self._stop()
+            return TransitionCallbackReturn.FAILURE
         return TransitionCallbackReturn.SUCCESS
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:

@@ -157,7 +157,8 @@ class DepthPoseNode(Node):
             raise DepthPoseError(str(err)) from None
         self._lock = threading.Lock()
         self._pending: RuntimeSettings | None = None
-        self._cameras = {name: _Camera(name, FrameStats(), SkeletonTracker()) for name in names}
+        self._camera_names = names
+        self._cameras: dict[str, _Camera] = {}  # from configure (_load) on
         self._last_log: dict[str, float] = {}
         self._open = False
         self.add_pre_set_parameters_callback(integers_as_doubles)
@@ -190,7 +191,7 @@ class DepthPoseNode(Node):
             self.get_logger().warning(f"{info.notice} (the 'model' parameter)")
         self._max_input_pixels = self._runtime.max_input_pixels
         self._cameras = {name: _Camera(name, FrameStats(), SkeletonTracker(self._runtime.tracker))
-                         for name in self._cameras}  # fmt: skip
+                         for name in self._camera_names}  # fmt: skip
         self._last_log = {}
 
     def _unload(self) -> None:
@@ -209,7 +210,14 @@ class DepthPoseNode(Node):
         )
         compressed = self._values["input_transport"] == "compressedDepth"
         self._slot: LatestPerKey[str, _Frame] = LatestPerKey(len(self._cameras))
+        self._worker: threading.Thread | None = None
+        self._diag_timer: Any = None
+        self._diag_pub: Any = None
+        self._open = True  # from here on _stop undoes whatever was created, also after a failure part way
         for cam in self._cameras.values():
+            # An inactive period is not loss, and its people are gone: sequence numbers and tracks start afresh.
+            cam.last_seq.clear()
+            cam.tracker = SkeletonTracker(self._runtime.tracker)
             cam.skeleton_pub = self.create_publisher(Skeleton2DArray, cam.topic(OUTPUT_TOPIC), 10)
             if self._values["publish_skeletons_3d"]:
                 cam.skeleton3d_pub = self.create_publisher(Skeleton3DArray, cam.topic(OUTPUT_3D_TOPIC), 10)
@@ -230,13 +238,13 @@ class DepthPoseNode(Node):
                 event_callbacks=SubscriptionEventCallbacks(incompatible_qos=partial(self._on_incompatible_qos, cam)),
             )  # fmt: skip
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self._worker = threading.Thread(target=self._work, name="depthpose-inference", daemon=True)
+        self._worker = threading.Thread(target=self._work, args=(self._slot,), name="depthpose-inference",
+                                        daemon=True)  # fmt: skip
         self._worker.start()
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._diag_before = {name: cam.stats.snapshot() for name, cam in self._cameras.items()}
         self._diag_time = time.monotonic()
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics, clock=steady)
-        self._open = True
         for cam in self._cameras.values():
             self.get_logger().info(
                 f"subscribed to {cam.sub.topic_name} ({self._values['qos.reliability']}, depth "
@@ -255,9 +263,14 @@ class DepthPoseNode(Node):
                     self.destroy_subscription(sub)
         for name in self._slot.close():
             self._cameras[name].stats.count(Count.DROPPED)
-        self._worker.join(timeout=30.0)
-        self.destroy_timer(self._diag_timer)
-        self.destroy_publisher(self._diag_pub)
+        if self._worker is not None:
+            self._worker.join(timeout=30.0)
+            if self._worker.is_alive():  # it stops after its frame, on the closed mailbox; it never serves again
+                self.get_logger().error("the inference thread did not stop within 30 s (a frame still running)")
+        if self._diag_timer is not None:
+            self.destroy_timer(self._diag_timer)
+        if self._diag_pub is not None:
+            self.destroy_publisher(self._diag_pub)
         for cam in self._cameras.values():
             for pub in (cam.skeleton_pub, cam.skeleton3d_pub, cam.debug_pub, cam.marker_pub):
                 if pub is not None:
@@ -387,58 +400,67 @@ class DepthPoseNode(Node):
 
     # -- inference thread ----------------------------------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, slot: LatestPerKey[str, _Frame]) -> None:
+        """The inference thread of one activation: batches from ``slot`` until it is closed."""
         next_start = 0.0
-        while not self._slot.closed:
+        runtime = self._runtime
+        while not slot.closed:
             wait = next_start - time.monotonic()
-            if wait > 0 and self._slot.wait_closed(wait):
+            if wait > 0 and slot.wait_closed(wait):
                 break
-            frames = self._slot.take(window=self._runtime.batch_window_s)
+            frames = slot.take(window=runtime.batch_window_s)
             if not frames:
                 break
             started = time.monotonic()
-            runtime = self._apply_pending()
             try:
-                self._process(frames, runtime)
-            except Exception as err:  # noqa: BLE001 - the inference thread must survive any frame
+                runtime = self._apply_pending()
+                paf, heat = self._estimator.maps([frame.lowres for frame in frames.values()])
+            except Exception as err:  # noqa: BLE001 - the inference thread must survive any batch
                 for name in frames:
-                    n = self._cameras[name].stats.count(Count.FAILED)
-                    self._log_throttled(f"failed:{name}", logging.ERROR,
-                                        f"processing a frame of {self._cameras[name].what()} failed: {err!r} "
-                                        f"[{n} failed]")  # fmt: skip
+                    self._failed(name, err)
                 continue
+            network_ms = (time.monotonic() - started) * 1e3
+            for i, (name, frame) in enumerate(frames.items()):
+                try:
+                    self._process(self._cameras[name], frame, paf[i : i + 1], heat[i : i + 1], network_ms, runtime)
+                except Exception as err:  # noqa: BLE001 - one camera's failure is that camera's only
+                    self._failed(name, err)
             next_start = started + (1.0 / runtime.max_rate if runtime.max_rate > 0 else 0.0)
 
-    def _process(self, frames: dict[str, _Frame], runtime: RuntimeSettings) -> None:
-        """One forward pass for the batch, then per camera: decode, track, publish, count."""
+    def _failed(self, name: str, err: Exception) -> None:
+        n = self._cameras[name].stats.count(Count.FAILED)
+        self._log_throttled(f"failed:{name}", logging.ERROR, f"processing a frame of {self._cameras[name].what()} "
+                            f"failed: {err!r} [{n} failed]")  # fmt: skip
+
+    def _process(self, cam: _Camera, frame: _Frame, paf: np.ndarray, heat: np.ndarray, network_ms: float,
+                 runtime: RuntimeSettings) -> None:  # fmt: skip
+        """One camera's frame of a batch: decode its maps, track, publish, count (inference time = the batch's
+        forward pass + this frame's decoding)."""
+        name = cam.name
         t0 = time.monotonic()
-        batch = list(frames.items())
-        paf, heat = self._estimator.maps([frame.lowres for _, frame in batch])
-        for i, (name, frame) in enumerate(batch):
-            cam = self._cameras[name]
-            capped = self._estimator.decode_counts.capped_frames
-            people = self._estimator.decode_maps(paf[i : i + 1], heat[i : i + 1], [frame.size])[0]
-            inference_ms = (time.monotonic() - t0) * 1e3
-            if self._estimator.decode_counts.capped_frames > capped:
-                n = cam.stats.count(Count.DECODER_CAPPED)
-                cap = self._estimator.decoder_params.max_peaks
-                self._log_throttled(f"decoder_capped:{name}", logging.WARNING, f"the decoder kept only the {cap} "
-                                    f"highest peaks of some joint (garbage maps: check the model and input) [{n} "
-                                    "frames]")  # fmt: skip
-            stamp = stamp_ns(frame.header)
-            # Tracks age in image time; images without a stamp fall back to the time they arrived.
-            ids = cam.tracker.update(people, stamp * 1e-9 if stamp else frame.received)
-            cam.skeleton_pub.publish(skeletons_to_msg(frame.header, frame.size, people, ids))
-            end_to_end = None
-            if stamp:
-                end_to_end = (self.get_clock().now().nanoseconds - stamp) / 1e6
-            cam.stats.processed(inference_ms, (time.monotonic() - frame.received) * 1e3, end_to_end)
-            try:
-                self._publish_optional(cam, frame, people, ids, runtime)
-            except Exception as err:  # noqa: BLE001 - the 2D skeletons are out; the rest must not fail the frame
-                n = cam.stats.count(Count.OPTIONAL_OUTPUT_ERRORS)
-                self._log_throttled(f"optional:{name}", logging.ERROR, f"3D skeletons, debug image or markers "
-                                    f"failed: {err!r} [{n}]")  # fmt: skip
+        capped = self._estimator.decode_counts.capped_frames
+        people = self._estimator.decode_maps(paf, heat, [frame.size])[0]
+        inference_ms = network_ms + (time.monotonic() - t0) * 1e3
+        if self._estimator.decode_counts.capped_frames > capped:
+            n = cam.stats.count(Count.DECODER_CAPPED)
+            cap = self._estimator.decoder_params.max_peaks
+            self._log_throttled(f"decoder_capped:{name}", logging.WARNING, f"the decoder kept only the {cap} "
+                                f"highest peaks of some joint (garbage maps: check the model and input) [{n} "
+                                "frames]")  # fmt: skip
+        stamp = stamp_ns(frame.header)
+        # Tracks age in image time; images without a stamp fall back to the time they arrived.
+        ids = cam.tracker.update(people, stamp * 1e-9 if stamp else frame.received)
+        cam.skeleton_pub.publish(skeletons_to_msg(frame.header, frame.size, people, ids))
+        end_to_end = None
+        if stamp:
+            end_to_end = (self.get_clock().now().nanoseconds - stamp) / 1e6
+        cam.stats.processed(inference_ms, (time.monotonic() - frame.received) * 1e3, end_to_end)
+        try:
+            self._publish_optional(cam, frame, people, ids, runtime)
+        except Exception as err:  # noqa: BLE001 - the 2D skeletons are out; the rest must not fail the frame
+            n = cam.stats.count(Count.OPTIONAL_OUTPUT_ERRORS)
+            self._log_throttled(f"optional:{name}", logging.ERROR, f"3D skeletons, debug image or markers "
+                                f"failed: {err!r} [{n}]")  # fmt: skip
 
     def _publish_optional(self, cam: _Camera, frame: _Frame, people: list, ids: list[int],
                           runtime: RuntimeSettings) -> None:  # fmt: skip

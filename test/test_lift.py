@@ -39,7 +39,7 @@ def test_a_frame_of_another_size_is_scaled_to_the_calibrated_image() -> None:
     lowres = np.full((48, 64), (2700.0 - 500.0) / 5500.0, np.float32)
     half = Intrinsics(fx=250.0, fy=250.0, cx=159.5, cy=119.5, width=320, height=240)
     full = lift_skeleton(_person(), lowres, PRE, K)
-    np.testing.assert_allclose(lift_skeleton(_person(), lowres, PRE, half)[1], full[1], atol=0.02)
+    np.testing.assert_allclose(lift_skeleton(_person(), lowres, PRE, half)[1], full[1], atol=1e-6)
 
 
 def test_no_valid_depth_leaves_the_joint_out() -> None:
@@ -100,3 +100,20 @@ def test_the_samples_follow_the_limbs_of_present_joints_only() -> None:
 def test_lift_params_are_checked(bad: dict) -> None:
     with pytest.raises(ValueError, match="LiftParams"):
         LiftParams(**bad)
+
+
+def test_two_samples_give_one_of_them_never_a_depth_between_the_surfaces() -> None:
+    lowres = np.full((48, 64), _norm(3000.0), np.float32)  # floor
+    lowres[24, 29] = _norm(1600.0)  # the forearm's cell next to the wrist's (the wrist's own: floor)
+    arm = _arm()
+    assert joint_depth_samples(arm, 4, lowres, LiftParams(reach=1.0)).size == 2
+    assert lift_skeleton(arm, lowres, PRE, K)[4, 2] == pytest.approx(1.6)  # the nearer of the two, not 2.3 m
+
+
+def test_a_joint_on_the_frames_far_edge_reads_the_last_cell() -> None:
+    keypoints = np.full((18, 2), np.nan)
+    keypoints[4] = (640.0, 480.0)  # the bottom-right corner, a valid continuous coordinate
+    corner = Skeleton(keypoints, np.where(np.isnan(keypoints[:, 0]), 0.0, 0.9), 1.0, (640, 480))
+    lowres = np.full((48, 64), _norm(2000.0), np.float32)
+    for reach in (0.0, 1.0):
+        assert lift_skeleton(corner, lowres, PRE, K, LiftParams(reach=reach))[4, 2] == pytest.approx(2.0)

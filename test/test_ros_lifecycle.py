@@ -98,6 +98,21 @@ def test_topics_exist_only_while_active_and_frames_are_answered_then(managed: Ma
     managed.pub.publish(depth_image(DEPTH, stamp_ns=13))
     assert spin_until(managed.executor, lambda: len(managed.arrays) == 2, 30)
     assert managed.arrays[1].header.stamp.nanosec == 13
+    # Deactivate and activate again directly: frames published meanwhile are not counted as lost.
+    assert managed.transition(Transition.TRANSITION_DEACTIVATE)
+    for stamp in (14, 15, 16):
+        managed.pub.publish(depth_image(DEPTH, stamp_ns=stamp))
+    spin_until(managed.executor, lambda: False, 0.3)
+    assert managed.transition(Transition.TRANSITION_ACTIVATE)
+    wait_for_match(managed.executor, managed.pub)
+    managed.pub.publish(depth_image(DEPTH, stamp_ns=17))
+    assert spin_until(managed.executor, lambda: len(managed.arrays) == 3, 30)
+    assert managed.node.stats().lost == 0
+    # Shut down while active: topics and thread released, finalized.
+    assert managed.transition(Transition.TRANSITION_ACTIVE_SHUTDOWN)
+    assert managed.state() == State.PRIMARY_STATE_FINALIZED
+    assert spin_until(managed.executor, lambda: managed.tester.count_publishers("/skeletons") == 0, 10)
+    assert not hasattr(managed.node, "_estimator")
 
 
 @pytest.mark.parametrize("managed", [{"model": "/no/such/checkpoint.pth"}], indirect=True)

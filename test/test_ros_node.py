@@ -609,3 +609,40 @@ def test_camera_names_are_checked(names: list[str]) -> None:
     with ros_context() as context, pytest.raises(DepthPoseError, match="cameras"):
         DepthPoseNode(context=context, parameter_overrides=[RclpyParameter(k, value=v) for k, v in
                                                             {**TINY_PARAMS, "cameras": names}.items()])  # fmt: skip
+
+
+def test_a_failing_camera_of_a_batch_fails_alone() -> None:
+    cameras = ("cam1", "cam2")
+    params = {**TINY_PARAMS, "cameras": list(cameras), "batch_window_s": 0.05}
+    with ros_context() as context:
+        node = DepthPoseNode(context=context, parameter_overrides=[RclpyParameter(k, value=v)
+                                                                   for k, v in params.items()])  # fmt: skip
+        tester, executor = make_node(context, "failing_tester")
+        executor.add_node(node)
+        decode = node._estimator.decode_maps
+
+        def broken_for_small_frames(paf: np.ndarray, heat: np.ndarray, sizes: Any) -> Any:
+            if sizes[0] == (320, 240):
+                raise RuntimeError("decoder broke")
+            return decode(paf, heat, sizes)
+
+        node._estimator.decode_maps = broken_for_small_frames
+        try:
+            pubs = {c: tester.create_publisher(Image, f"{c}/depth/image", 10) for c in cameras}
+            outputs: list[Skeleton2DArray] = []
+            tester.create_subscription(Skeleton2DArray, "cam1/skeletons", outputs.append, 10)
+            for pub in pubs.values():
+                wait_for_match(executor, pub)
+            depth = make_demo_frame(seed=0)[0]
+            for i in range(4):
+                pubs["cam1"].publish(depth_image(depth, stamp_ns=10 + i))
+                pubs["cam2"].publish(depth_image(np.ascontiguousarray(depth[::2, ::2]), stamp_ns=10 + i))
+                spin_until(executor, lambda: False, 0.2)
+            spin_until(executor, lambda: False, 1.0)
+            one, two = node.stats("cam1"), node.stats("cam2")
+            assert one.failed == 0 and one.processed == len(outputs) >= 3
+            assert two.processed == 0 and two.failed == two.received - two.dropped >= 3
+        finally:
+            executor.shutdown()
+            node.destroy_node()
+            tester.destroy_node()

@@ -5,7 +5,8 @@ encoding the node accepts), reduced at ingress, estimated; images of several cam
 go through the network in one batch. For each, a ``depthpose_ros/Skeleton2DArray`` with the image's header is
 written at the image's bag timestamp on ``<image topic's namespace>/skeletons`` (optionally a low-resolution
 ``debug_image`` beside it); CameraInfo messages are copied through unchanged, and a camera with one (a calibrated
-K, the latest before the image in bag order) also gets ``<namespace>/skeletons_3d``
+K: the latest read when the image's batch is estimated, so a camera info recorded just after its image, with the
+same stamp, counts) also gets ``<namespace>/skeletons_3d``
 (``depthpose_ros/Skeleton3DArray``, the node's 3D lift). An image that cannot be read is
 reported with its topic and time stamp, counted and skipped. The output bag is closed, and valid, whatever
 happens (Ctrl-C, a failing model, a full disk); the summary says what was written:
