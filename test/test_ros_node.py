@@ -404,7 +404,7 @@ def test_markers_need_camera_info_and_survive_a_bad_one(harness: Harness) -> Non
 @pytest.mark.parametrize("harness", [{"input_width": 64, "input_height": 48, "backend": "torch"}], indirect=True)
 def test_3d_skeletons_lie_on_the_exact_joints_of_a_synthetic_frame(harness: Harness, synth_dataset: Any) -> None:
     # A frame of the synthetic world (MVOR camera 3, its K) with known 2D skeletons in the network's place: the
-    # node's 3D points against the world's exact joint centres: median 47 mm here. The rule before issue 14
+    # node's 3D points against the world's exact joint centres: median 48 mm here. The rule before issue 14
     # (nearest reading of the 3x3 cells) placed them a median 0.65 m off with this model's bicubic reduction.
     from depthpose_ros.msg import Skeleton3DArray
     from sensor_msgs.msg import CameraInfo
