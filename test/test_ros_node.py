@@ -7,6 +7,7 @@ import gc
 import time
 import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -550,56 +551,63 @@ def test_compressed_depth_transport_on_the_remapped_topic_answers_like_raw_and_c
             tester.destroy_node()
 
 
-def test_three_cameras_in_one_node_are_batched_and_every_frame_is_answered_or_counted() -> None:
-    cameras = ("cam1", "cam2", "cam3")
+@contextmanager
+def _cameras_node(cameras: tuple[str, ...], tester_name: str) -> Iterator[tuple[DepthPoseNode, Any, Any]]:
+    """A node serving ``cameras`` (batch window 50 ms) and a test node on one executor, torn down afterwards."""
     params = {**TINY_PARAMS, "cameras": list(cameras), "batch_window_s": 0.05}
     with ros_context() as context:
         node = DepthPoseNode(context=context, parameter_overrides=[RclpyParameter(k, value=v)
                                                                    for k, v in params.items()])  # fmt: skip
-        tester, executor = make_node(context, "cameras_tester")
+        tester, executor = make_node(context, tester_name)
         executor.add_node(node)
-        batches: list[int] = []
-        maps = node._estimator.maps
-        node._estimator.maps = lambda lowres: (batches.append(len(lowres)), maps(lowres))[1]
         try:
-            pubs = {c: tester.create_publisher(Image, f"{c}/depth/image", 10) for c in cameras}
-            outputs: dict[str, list[Skeleton2DArray]] = {c: [] for c in cameras}
-            for c in cameras:
-                tester.create_subscription(Skeleton2DArray, f"{c}/skeletons", outputs[c].append, 10)
-            diagnostics: list[DiagnosticArray] = []
-            tester.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
-            for pub in pubs.values():
-                wait_for_match(executor, pub)
-            depth = make_demo_frame(seed=0)[0]
-            for i in range(6):  # three synchronised cameras, then a burst on cam1 alone
-                for c, pub in pubs.items():
-                    pub.publish(depth_image(depth, stamp_ns=100 + i, frame_id=f"{c}_optical"))
-                spin_until(executor, lambda: False, 0.15)
-            for i in range(5):
-                pubs["cam1"].publish(depth_image(depth, stamp_ns=200 + i, frame_id="cam1_optical"))
-            pubs["cam2"].publish(depth_image(depth, encoding="rgb8", stamp_ns=300))  # colour: bad encoding
-            spin_until(executor, lambda: False, 1.5)
-            for c in cameras:
-                stats = node.stats(c)
-                # Every frame a camera received was answered on its own topic, replaced (dropped) or refused.
-                assert stats.received == stats.processed + stats.dropped + sum(stats.bad.values()), (c, stats)
-                assert len(outputs[c]) == stats.processed and stats.failed == 0
-                assert {o.header.frame_id for o in outputs[c]} == {f"{c}_optical"}
-            assert node.stats("cam2").bad == {"encoding": 1} and node.stats("cam1").bad == {}
-            cam1 = node.stats("cam1")
-            assert cam1.received + cam1.lost == 11 and node.stats("cam3").received + node.stats("cam3").lost == 6
-            assert max(batches) == 3  # the cameras' frames ran in one forward pass
-            assert spin_until(executor, lambda: any(len(d.status) == 3 for d in diagnostics), 5)
-            report = next(d for d in reversed(diagnostics) if len(d.status) == 3)
-            assert [s.name for s in report.status] == [f"/depthpose: {c}" for c in cameras]
-            topics = [next(kv.value for kv in s.values if kv.key == "input topic") for s in report.status]
-            assert topics == [f"/{c}/depth/image" for c in cameras]
-            with pytest.raises(KeyError, match="name one"):
-                node.stats()
+            yield node, tester, executor
         finally:
             executor.shutdown()
             node.destroy_node()
             tester.destroy_node()
+
+
+def test_three_cameras_in_one_node_are_batched_and_every_frame_is_answered_or_counted() -> None:
+    cameras = ("cam1", "cam2", "cam3")
+    with _cameras_node(cameras, "cameras_tester") as (node, tester, executor):
+        batches: list[int] = []
+        maps = node._estimator.maps
+        node._estimator.maps = lambda lowres: (batches.append(len(lowres)), maps(lowres))[1]
+        pubs = {c: tester.create_publisher(Image, f"{c}/depth/image", 10) for c in cameras}
+        outputs: dict[str, list[Skeleton2DArray]] = {c: [] for c in cameras}
+        for c in cameras:
+            tester.create_subscription(Skeleton2DArray, f"{c}/skeletons", outputs[c].append, 10)
+        diagnostics: list[DiagnosticArray] = []
+        tester.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
+        for pub in pubs.values():
+            wait_for_match(executor, pub)
+        depth = make_demo_frame(seed=0)[0]
+        for i in range(6):  # three synchronised cameras, then a burst on cam1 alone
+            for c, pub in pubs.items():
+                pub.publish(depth_image(depth, stamp_ns=100 + i, frame_id=f"{c}_optical"))
+            spin_until(executor, lambda: False, 0.15)
+        for i in range(5):
+            pubs["cam1"].publish(depth_image(depth, stamp_ns=200 + i, frame_id="cam1_optical"))
+        pubs["cam2"].publish(depth_image(depth, encoding="rgb8", stamp_ns=300))  # colour: bad encoding
+        spin_until(executor, lambda: False, 1.5)
+        for c in cameras:
+            stats = node.stats(c)
+            # Every frame a camera received was answered on its own topic, replaced (dropped) or refused.
+            assert stats.received == stats.processed + stats.dropped + sum(stats.bad.values()), (c, stats)
+            assert len(outputs[c]) == stats.processed and stats.failed == 0
+            assert {o.header.frame_id for o in outputs[c]} == {f"{c}_optical"}
+        assert node.stats("cam2").bad == {"encoding": 1} and node.stats("cam1").bad == {}
+        cam1 = node.stats("cam1")
+        assert cam1.received + cam1.lost == 11 and node.stats("cam3").received + node.stats("cam3").lost == 6
+        assert max(batches) == 3  # the cameras' frames ran in one forward pass
+        assert spin_until(executor, lambda: any(len(d.status) == 3 for d in diagnostics), 5)
+        report = next(d for d in reversed(diagnostics) if len(d.status) == 3)
+        assert [s.name for s in report.status] == [f"/depthpose: {c}" for c in cameras]
+        topics = [next(kv.value for kv in s.values if kv.key == "input topic") for s in report.status]
+        assert topics == [f"/{c}/depth/image" for c in cameras]
+        with pytest.raises(KeyError, match="name one"):
+            node.stats()
 
 
 @pytest.mark.parametrize("names", [["cam1", "cam1"], ["1cam"], ["cam/1"]])
@@ -613,12 +621,7 @@ def test_camera_names_are_checked(names: list[str]) -> None:
 
 def test_a_failing_camera_of_a_batch_fails_alone() -> None:
     cameras = ("cam1", "cam2")
-    params = {**TINY_PARAMS, "cameras": list(cameras), "batch_window_s": 0.05}
-    with ros_context() as context:
-        node = DepthPoseNode(context=context, parameter_overrides=[RclpyParameter(k, value=v)
-                                                                   for k, v in params.items()])  # fmt: skip
-        tester, executor = make_node(context, "failing_tester")
-        executor.add_node(node)
+    with _cameras_node(cameras, "failing_tester") as (node, tester, executor):
         decode = node._estimator.decode_maps
 
         def broken_for_small_frames(paf: np.ndarray, heat: np.ndarray, sizes: Any) -> Any:
@@ -627,22 +630,17 @@ def test_a_failing_camera_of_a_batch_fails_alone() -> None:
             return decode(paf, heat, sizes)
 
         node._estimator.decode_maps = broken_for_small_frames
-        try:
-            pubs = {c: tester.create_publisher(Image, f"{c}/depth/image", 10) for c in cameras}
-            outputs: list[Skeleton2DArray] = []
-            tester.create_subscription(Skeleton2DArray, "cam1/skeletons", outputs.append, 10)
-            for pub in pubs.values():
-                wait_for_match(executor, pub)
-            depth = make_demo_frame(seed=0)[0]
-            for i in range(4):
-                pubs["cam1"].publish(depth_image(depth, stamp_ns=10 + i))
-                pubs["cam2"].publish(depth_image(np.ascontiguousarray(depth[::2, ::2]), stamp_ns=10 + i))
-                spin_until(executor, lambda: False, 0.2)
-            spin_until(executor, lambda: False, 1.0)
-            one, two = node.stats("cam1"), node.stats("cam2")
-            assert one.failed == 0 and one.processed == len(outputs) >= 3
-            assert two.processed == 0 and two.failed == two.received - two.dropped >= 3
-        finally:
-            executor.shutdown()
-            node.destroy_node()
-            tester.destroy_node()
+        pubs = {c: tester.create_publisher(Image, f"{c}/depth/image", 10) for c in cameras}
+        outputs: list[Skeleton2DArray] = []
+        tester.create_subscription(Skeleton2DArray, "cam1/skeletons", outputs.append, 10)
+        for pub in pubs.values():
+            wait_for_match(executor, pub)
+        depth = make_demo_frame(seed=0)[0]
+        for i in range(4):
+            pubs["cam1"].publish(depth_image(depth, stamp_ns=10 + i))
+            pubs["cam2"].publish(depth_image(np.ascontiguousarray(depth[::2, ::2]), stamp_ns=10 + i))
+            spin_until(executor, lambda: False, 0.2)
+        spin_until(executor, lambda: False, 1.0)
+        one, two = node.stats("cam1"), node.stats("cam2")
+        assert one.failed == 0 and one.processed == len(outputs) >= 3
+        assert two.processed == 0 and two.failed == two.received - two.dropped >= 3
