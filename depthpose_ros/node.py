@@ -101,6 +101,7 @@ class _Camera:
     last_input: float | None = None
     camera_info: CameraInfo | None = None
     sub: Any = None
+    input_topic: str = ""  # the subscription's resolved topic, kept for logs after it is destroyed
     info_sub: Any = None
     skeleton_pub: Any = None
     skeleton3d_pub: Any = None
@@ -115,7 +116,7 @@ class _Camera:
 
     def what(self) -> str:
         """How logs name the camera: its input topic."""
-        return self.sub.topic_name if self.sub is not None else self.topic(INPUT_TOPIC)
+        return self.input_topic or self.topic(INPUT_TOPIC)
 
 
 class DepthPoseNode(Node):
@@ -237,6 +238,7 @@ class DepthPoseNode(Node):
                 CompressedImage if compressed else Image, topic, partial(self._on_image, cam), qos,
                 event_callbacks=SubscriptionEventCallbacks(incompatible_qos=partial(self._on_incompatible_qos, cam)),
             )  # fmt: skip
+            cam.input_topic = cam.sub.topic_name
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self._worker = threading.Thread(target=self._work, args=(self._slot,), name="depthpose-inference",
                                         daemon=True)  # fmt: skip
@@ -257,16 +259,17 @@ class DepthPoseNode(Node):
         if not self._open:
             return
         self._open = False
-        for cam in self._cameras.values():
-            for sub in (cam.sub, cam.info_sub):
-                if sub is not None:
-                    self.destroy_subscription(sub)
+        # The thread first: a frame it is still processing publishes through handles that must still exist.
         for name in self._slot.close():
             self._cameras[name].stats.count(Count.DROPPED)
         if self._worker is not None:
             self._worker.join(timeout=30.0)
             if self._worker.is_alive():  # it stops after its frame, on the closed mailbox; it never serves again
                 self.get_logger().error("the inference thread did not stop within 30 s (a frame still running)")
+        for cam in self._cameras.values():
+            for sub in (cam.sub, cam.info_sub):
+                if sub is not None:
+                    self.destroy_subscription(sub)
         if self._diag_timer is not None:
             self.destroy_timer(self._diag_timer)
         if self._diag_pub is not None:

@@ -23,4 +23,7 @@ trainer.run_step = counting_step
 trainer.train()
 checksum = sum(float(p.double().sum()) for p in trainer.model.parameters())
 samples = ",".join(str(i) for i in sorted(seen))
-print(f"RANK {trainer.rank} STEPS {trainer.iteration} CHECKSUM {checksum:.12e} SAMPLES {samples}", flush=True)
+# One write of the whole line (print writes the text and the newline separately: the two ranks' lines, written to
+# one pipe, interleaved as "...SAMPLES 0,2RANK 0 ...").
+sys.stdout.write(f"RANK {trainer.rank} STEPS {trainer.iteration} CHECKSUM {checksum:.12e} SAMPLES {samples}\n")
+sys.stdout.flush()

@@ -4,6 +4,7 @@ parameters, bad input, diagnostics. (test_ros_process.py runs it as its own proc
 from __future__ import annotations
 
 import gc
+import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -568,6 +569,13 @@ def _cameras_node(cameras: tuple[str, ...], tester_name: str) -> Iterator[tuple[
             tester.destroy_node()
 
 
+def _accounted(stats: Any, outputs: list[Skeleton2DArray]) -> bool:
+    """Every frame the camera received is answered (and the answer arrived), dropped, refused or failed: none is
+    still waiting or being processed."""
+    done = stats.processed + stats.dropped + sum(stats.bad.values()) + stats.failed
+    return stats.received == done and len(outputs) == stats.processed
+
+
 def test_three_cameras_in_one_node_are_batched_and_every_frame_is_answered_or_counted() -> None:
     cameras = ("cam1", "cam2", "cam3")
     with _cameras_node(cameras, "cameras_tester") as (node, tester, executor):
@@ -590,7 +598,8 @@ def test_three_cameras_in_one_node_are_batched_and_every_frame_is_answered_or_co
         for i in range(5):
             pubs["cam1"].publish(depth_image(depth, stamp_ns=200 + i, frame_id="cam1_optical"))
         pubs["cam2"].publish(depth_image(depth, encoding="rgb8", stamp_ns=300))  # colour: bad encoding
-        spin_until(executor, lambda: False, 1.5)
+        spin_until(executor, lambda: False, 1.5)  # the last frames arrive; then their processing ends (slow CPUs)
+        assert spin_until(executor, lambda: all(_accounted(node.stats(c), outputs[c]) for c in cameras), 30)
         for c in cameras:
             stats = node.stats(c)
             # Every frame a camera received was answered on its own topic, replaced (dropped) or refused.
@@ -639,8 +648,39 @@ def test_a_failing_camera_of_a_batch_fails_alone() -> None:
         for i in range(4):
             pubs["cam1"].publish(depth_image(depth, stamp_ns=10 + i))
             pubs["cam2"].publish(depth_image(np.ascontiguousarray(depth[::2, ::2]), stamp_ns=10 + i))
-            spin_until(executor, lambda: False, 0.2)
-        spin_until(executor, lambda: False, 1.0)
+            # The next pair once this one is done, however slow the CPU (this test is about failure, not speed).
+            assert spin_until(executor, lambda: node.stats("cam1").received + node.stats("cam1").lost == i + 1
+                              and _accounted(node.stats("cam1"), outputs)
+                              and _accounted(node.stats("cam2"), []), 30)  # fmt: skip
         one, two = node.stats("cam1"), node.stats("cam2")
         assert one.failed == 0 and one.processed == len(outputs) >= 3
         assert two.processed == 0 and two.failed == two.received - two.dropped >= 3
+
+
+def test_destroying_the_node_while_a_frame_is_processed_finishes_that_frame_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    with ros_context() as context:
+        node = DepthPoseNode(context=context, parameter_overrides=[RclpyParameter(k, value=v)
+                                                                   for k, v in TINY_PARAMS.items()])  # fmt: skip
+        tester, executor = make_node(context, "destroy_tester")
+        executor.add_node(node)
+        decode, started = node._estimator.decode_maps, threading.Event()
+
+        def slow(paf: np.ndarray, heat: np.ndarray, sizes: Any) -> Any:
+            started.set()
+            time.sleep(0.5)  # the node is destroyed meanwhile
+            return decode(paf, heat, sizes)
+
+        node._estimator.decode_maps = slow
+        pub = tester.create_publisher(Image, "depth/image", 10)
+        wait_for_match(executor, pub)
+        pub.publish(depth_image(make_demo_frame(seed=0)[0], stamp_ns=5))
+        assert spin_until(executor, started.is_set, 30)
+        executor.shutdown()
+        node.destroy_node()  # before the fix: subscriptions destroyed under the running frame, which then failed
+        stats = node.stats()
+        tester.destroy_node()
+    assert errors == [] and stats.failed == 0
+    assert stats.received == stats.processed == 1
