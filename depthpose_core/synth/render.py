@@ -13,7 +13,7 @@ import numpy as np
 
 from depthpose_core.synth.camera import Camera
 
-__all__ = ["Box", "Capsules", "RenderResult", "render"]
+__all__ = ["Box", "Capsules", "RenderResult", "aabb_corners", "render", "screen_box"]
 
 _NEAR = 50.0  # mm: primitives closer than this to the camera plane get the full frame as their screen box
 
@@ -45,7 +45,7 @@ class RenderResult:
     ids: np.ndarray
 
 
-def _screen_box(camera: Camera, corners_cam: np.ndarray) -> tuple[int, int, int, int] | None:
+def screen_box(camera: Camera, corners_cam: np.ndarray) -> tuple[int, int, int, int] | None:
     """Pixel rectangle (x0, y0, x1, y1), end exclusive, covering camera-frame points, or None if off screen."""
     z = corners_cam[:, 2]
     if (z <= 0).all():
@@ -61,7 +61,8 @@ def _screen_box(camera: Camera, corners_cam: np.ndarray) -> tuple[int, int, int,
     return x0, y0, x1, y1
 
 
-def _aabb_corners(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def aabb_corners(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The 8 corners ``(8, 3)`` of the axis-aligned box ``[lo, hi]``."""
     return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
 
@@ -102,8 +103,8 @@ def _box(target: _Target, camera: Camera, box: Box) -> None:
     m = camera.room_to_cam
     axes_cam = m[:3, :3] @ box.axes  # columns: box axes in camera coordinates
     centre_cam = m[:3, :3] @ box.centre + m[:3, 3]
-    corners = centre_cam + (_aabb_corners(-box.half, box.half) @ axes_cam.T)
-    rect = _screen_box(camera, corners)
+    corners = centre_cam + (aabb_corners(-box.half, box.half) @ axes_cam.T)
+    rect = screen_box(camera, corners)
     if rect is None:
         return
     x0, y0, x1, y1 = rect
@@ -125,7 +126,7 @@ def _box(target: _Target, camera: Camera, box: Box) -> None:
 def _capsule(target: _Target, camera: Camera, a: np.ndarray, b: np.ndarray, radius: float, ident: int) -> None:
     """One capsule with camera-frame ends ``a``, ``b`` (a == b: a sphere)."""
     lo, hi = np.minimum(a, b) - radius, np.maximum(a, b) + radius
-    rect = _screen_box(camera, _aabb_corners(lo, hi))
+    rect = screen_box(camera, aabb_corners(lo, hi))
     if rect is None:
         return
     x0, y0, x1, y1 = rect
