@@ -22,6 +22,7 @@ bench: setup
 	$(VENV)/bin/python bench/bench_node.py
 	$(VENV)/bin/python bench/bench_cameras.py
 	$(VENV)/bin/python bench/bench_synth.py
+	$(VENV)/bin/python bench/bench_mesh_world.py
 	$(VENV)/bin/python bench/bench_data.py
 	$(VENV)/bin/python bench/bench_replay.py
 	$(VENV)/bin/python bench/bench_train.py
