@@ -13,7 +13,7 @@ demo: setup
 	$(VENV)/bin/depthpose_demo_live --out demo_out
 
 test: setup
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup test
+	$(VENV)/bin/python -m pytest -n 2 test
 
 bench: setup
 	$(VENV)/bin/python bench/bench_decode.py

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -79,10 +83,12 @@ def test_bad_meshes_are_refused(faces: np.ndarray, match: str) -> None:
 def human():  # type: ignore[no-untyped-def]
     from depthpose_core.synth.human import HumanModel
 
-    return HumanModel()
+    # On a fresh machine Anny first writes its asset cache (minutes): one pytest worker at a time.
+    with open(Path(tempfile.gettempdir()) / "depthpose_anny_cache.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return HumanModel()
 
 
-@pytest.mark.xdist_group("anny")
 def test_a_posed_human_stands_on_the_floor_in_the_bodys_pose(human, geometry) -> None:  # type: ignore[no-untyped-def]
     from depthpose_core.synth.human import Phenotype
 
@@ -104,7 +110,6 @@ def test_a_posed_human_stands_on_the_floor_in_the_bodys_pose(human, geometry) ->
         assert (mesh.joints[_J["nose"]] - mesh.head) @ facing > 30.0  # the face looks where the body faces
 
 
-@pytest.mark.xdist_group("anny")
 def test_labels_of_a_rendered_human_land_on_its_mesh(human, geometry) -> None:  # type: ignore[no-untyped-def]
     from depthpose_core.synth.human import Phenotype
 
@@ -136,7 +141,6 @@ def test_phenotypes_and_heights_are_checked() -> None:
         Phenotype(weight=1.5)
 
 
-@pytest.mark.xdist_group("anny")
 def test_heights_outside_adult_range_are_refused(human) -> None:  # type: ignore[no-untyped-def]
     from depthpose_core.synth.human import Phenotype
 

@@ -217,6 +217,7 @@ def test_ddp_on_two_cpu_processes(tiny_set: Path) -> None:
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
          str(REPO / "test" / "ddp_worker.py"), str(tiny_set / "cfg.yaml"), str(out)],
         capture_output=True, text=True, timeout=600, env=env,
+        start_new_session=True,  # torchrun signals its process group on exit: keep the pytest worker out of it
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     lines = [line.split() for line in proc.stdout.splitlines() if line.startswith("RANK")]
