@@ -33,6 +33,11 @@ __all__ = ["HumanModel", "MeshBody", "Phenotype"]
 
 _J = {name: i for i, name in enumerate(NET_JOINTS)}
 _COCO = [name for name in NET_JOINTS if name != "neck"]  # the 17 COCO keypoints, named as the network's joints
+_COCO_TO_NET = [_J[name] for name in _COCO]
+# The bones turned towards a target direction, and the bone whose rest head is each one's rest 'tail'.
+_DRIVEN = {**{f"{bone}.{s}": f"{tail}.{s}" for s in "LR" for bone, tail in
+              (("upperarm01", "lowerarm01"), ("lowerarm01", "wrist"), ("upperleg01", "lowerleg01"),
+               ("lowerleg01", "foot"))}, "neck01": "head"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,10 +77,12 @@ class MeshBody:
 
 @dataclass(frozen=True)
 class _Rest:
-    """A phenotype's rest mesh scaled to its height: vertices and bone heads in the rest frame, mm."""
+    """A phenotype's rest mesh scaled to its height: vertices, bone heads and the driven bones' directions in the
+    rest frame, mm."""
 
     vertices: Any  # torch (1, V, 3)
     heads: np.ndarray  # (B, 3)
+    directions: dict[int, np.ndarray]  # driven bone -> unit rest direction from its head to its tail
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -124,6 +131,12 @@ class HumanModel:
         labels = list(self._model.bone_labels)
         self._bone = {name: i for i, name in enumerate(labels)}
         self._parents = list(self._model.bone_parents)
+        # Each bone's role in posing, fixed by the rig (not per frame): the torso and feet take a frame, the
+        # driven limb bones turn towards their target (their rest 'tail' is the named child's head), the rest
+        # follow their parent rigidly.
+        self._tail = {self._bone[b]: self._bone[t] for b, t in _DRIVEN.items()}
+        self._role = ["torso" if n.startswith("spine") else "foot" if n.startswith("foot.") else
+                      "driven" if i in self._tail else "follow" for i, n in enumerate(labels)]  # fmt: skip
         self.faces: np.ndarray = self._model.faces.numpy().astype(np.int32)
         """``(F, 3)`` triangle vertex indices, shared by every body."""
 
@@ -145,18 +158,18 @@ class HumanModel:
         vertices = out["rest_vertices"]
         scale = height_mm / float(vertices[0, :, 2].max() - vertices[0, :, 2].min())
         heads = out["rest_bone_poses"][0, :, :3, 3].numpy().astype(np.float64) * scale
-        return _Rest(vertices * scale, heads)
+        directions = {b: _unit(heads[t] - heads[b]) for b, t in self._tail.items()}
+        return _Rest(vertices * scale, heads, directions)
 
-    def _targets(self, rest: _Rest, body: Body) -> dict[str, tuple[np.ndarray, str]]:
-        """Per driven bone: the target direction (room) and the bone whose rest head is its rest 'tail'."""
-        j, out = body.joints, {}
-        for side in ("left", "right"):
-            s = "L" if side == "left" else "R"
-            out[f"upperarm01.{s}"] = (j[_J[f"{side}_elbow"]] - j[_J[f"{side}_shoulder"]], f"lowerarm01.{s}")
-            out[f"lowerarm01.{s}"] = (j[_J[f"{side}_wrist"]] - j[_J[f"{side}_elbow"]], f"wrist.{s}")
-            out[f"upperleg01.{s}"] = (j[_J[f"{side}_knee"]] - j[_J[f"{side}_hip"]], f"lowerleg01.{s}")
-            out[f"lowerleg01.{s}"] = (j[_J[f"{side}_ankle"]] - j[_J[f"{side}_knee"]], f"foot.{s}")
-        out["neck01"] = (body.head - j[_J["neck"]], "head")
+    def _targets(self, body: Body) -> dict[int, np.ndarray]:
+        """Per driven bone: its target direction (room), from the body's joints."""
+        j, bone, out = body.joints, self._bone, {}
+        for side, s in (("left", "L"), ("right", "R")):
+            out[bone[f"upperarm01.{s}"]] = j[_J[f"{side}_elbow"]] - j[_J[f"{side}_shoulder"]]
+            out[bone[f"lowerarm01.{s}"]] = j[_J[f"{side}_wrist"]] - j[_J[f"{side}_elbow"]]
+            out[bone[f"upperleg01.{s}"]] = j[_J[f"{side}_knee"]] - j[_J[f"{side}_hip"]]
+            out[bone[f"lowerleg01.{s}"]] = j[_J[f"{side}_ankle"]] - j[_J[f"{side}_knee"]]
+        out[bone["neck01"]] = body.head - j[_J["neck"]]
         return out
 
     def _deltas(self, rest: _Rest, body: Body) -> np.ndarray:
@@ -169,24 +182,18 @@ class HumanModel:
                        up)  # fmt: skip
         pelvis = _frame(j[_J["left_hip"]] - j[_J["right_hip"]], up)
         flat = _frame(torso[:, 0] * [1.0, 1.0, 0.0], np.array([0.0, 0.0, 1.0]))  # feet: the heading, level
-        targets = self._targets(rest, body)
+        targets = self._targets(body)
         rest_mid_hip = (heads[bone["upperleg01.L"]] + heads[bone["upperleg01.R"]]) / 2
         deltas = np.zeros((len(heads), 4, 4))
-        for b, name in enumerate(self._model.bone_labels):
+        for b, role in enumerate(self._role):
             if b == 0:
                 rot, head = pelvis, mid_hip - pelvis @ rest_mid_hip + pelvis @ heads[0]
             else:
                 parent = deltas[self._parents[b]]
                 head = parent[:3, :3] @ heads[b] + parent[:3, 3]  # the joint stays attached to its parent
-                rot = parent[:3, :3]
-                if name.startswith("spine"):
-                    rot = torso
-                elif name.startswith("foot."):
-                    rot = flat
-                elif name in targets:
-                    direction, tail = targets[name]
-                    rest_dir = _unit(heads[bone[tail]] - heads[b])
-                    rot = _swing(_unit(rot @ rest_dir), _unit(direction)) @ rot
+                rot = {"torso": torso, "foot": flat}.get(role, parent[:3, :3])
+                if role == "driven":
+                    rot = _swing(_unit(rot @ rest.directions[b]), _unit(targets[b])) @ rot
             deltas[b, :3, :3], deltas[b, :3, 3], deltas[b, 3, 3] = rot, head - rot @ heads[b], 1.0
         return deltas
 
@@ -208,8 +215,7 @@ class HumanModel:
             verts[:, 2] += lift
             kp[:, 2] += lift
             joints = np.zeros((NUM_JOINTS, 3))
-            for k, name in enumerate(_COCO):
-                joints[_J[name]] = kp[k]
+            joints[_COCO_TO_NET] = kp
             joints[_J["neck"]] = (joints[_J["left_shoulder"]] + joints[_J["right_shoulder"]]) / 2
             head = (joints[_J["left_ear"]] + joints[_J["right_ear"]]) / 2
             # Squared distances of every vertex to every joint, |v|^2 - 2 v.p + |p|^2, in one product.

@@ -90,10 +90,11 @@ def _kernels() -> tuple[Any, Any]:
 
     @wp.kernel
     def cast(mesh: wp.uint64, origin: wp.vec3, rot: wp.mat33, dx: wp.array(dtype=wp.float32),  # type: ignore
-             dy: wp.array(dtype=wp.float32), max_t: wp.float32, row0: wp.int32,  # type: ignore
+             dy: wp.array(dtype=wp.float32), max_t: wp.float32, col0: wp.int32, row0: wp.int32,  # type: ignore
              depth: wp.array2d(dtype=wp.float32), face: wp.array2d(dtype=wp.int32)) -> None:  # type: ignore  # fmt: skip
-        r, j = wp.tid()
+        r, c = wp.tid()
         i = r + row0
+        j = c + col0
         hit = wp.mesh_query_ray(mesh, origin, rot * wp.vec3(dx[j], dy[i], 1.0), max_t)
         if hit.result:
             depth[i, j] = hit.t
@@ -163,7 +164,8 @@ class MeshScene:
         threads: CPU threads that cast rays (default: the CPUs this process may use).
 
     Raises:
-        ConfigError: no static faces, face indices outside their part's vertices, or non-finite vertices.
+        ConfigError: no static faces, a moving part without faces, face indices outside their part's vertices,
+            or non-finite vertices.
     """
 
     def __init__(self, static: Sequence[MeshPart], moving: Sequence[MeshPart] = (), device: str = "cpu",
@@ -175,6 +177,8 @@ class MeshScene:
         if not self._static.num_faces:
             raise ConfigError("a mesh scene needs at least one static face")
         self._moving = [_Layer(wp, [part], device) for part in moving]  # one BVH each: cast within its screen box
+        if any(layer.mesh is None for layer in self._moving):
+            raise ConfigError("every moving mesh part needs at least one face")
         face0 = np.cumsum([self._static.num_faces] + [layer.num_faces for layer in self._moving])
         self._face0 = [int(f) for f in face0[:-1]]
         _kernels()
@@ -196,19 +200,17 @@ class MeshScene:
             _check(v, f"mesh part {index}")
             layer.points.assign(v)
             layer.bounds = (v.min(axis=0), v.max(axis=0))
-            if layer.mesh is not None:
-                layer.mesh.refit()
+            layer.mesh.refit()
 
-    def _launch(self, kernel: Any, rect: tuple[int, int, int, int], inputs: list[Any], outputs: list[Any],
-                offset_cols: bool) -> None:  # fmt: skip
+    def _launch(self, kernel: Any, rect: tuple[int, int, int, int], inputs: list[Any],
+                outputs: list[Any]) -> None:  # fmt: skip
         """``kernel`` over the pixel rectangle ``(x0, y0, x1, y1)``: on the CPU one band of rows per thread
         (Warp's CPU kernels run on one thread each and release the interpreter lock); on a GPU one launch."""
         wp = self._wp
         x0, y0, x1, y1 = rect
 
         def band(row0: int, row1: int) -> None:
-            offsets = [x0, row0] if offset_cols else [row0]
-            wp.launch(kernel, dim=(row1 - row0, x1 - x0), device=self.device, inputs=[*inputs, *offsets, *outputs])
+            wp.launch(kernel, dim=(row1 - row0, x1 - x0), device=self.device, inputs=[*inputs, x0, row0, *outputs])
 
         edges = np.linspace(y0, y1, min(self.threads if self.device == "cpu" else 1, y1 - y0) + 1).astype(int)
         workers = [threading.Thread(target=band, args=(int(a), int(b))) for a, b in zip(edges[:-1], edges[1:])]
@@ -235,13 +237,11 @@ class MeshScene:
         if key not in self._static_cache:
             base = (wp.empty((h, w), dtype=wp.float32, device=self.device),
                     wp.empty((h, w), dtype=wp.int32, device=self.device))  # fmt: skip
-            self._launch(cast, (0, 0, w, h), [self._static.mesh.id, *rays], list(base), offset_cols=False)
+            self._launch(cast, (0, 0, w, h), [self._static.mesh.id, *rays], list(base))
             self._static_cache[key] = base
         depth, face = (wp.clone(a) for a in self._static_cache[key])
         for layer, face0 in zip(self._moving, self._face0):
-            if layer.mesh is None:
-                continue
             rect = screen_box(camera, camera.to_camera(aabb_corners(*layer.bounds)))
             if rect is not None:
-                self._launch(nearer, rect, [layer.mesh.id, face0, *rays], [depth, face], offset_cols=True)
+                self._launch(nearer, rect, [layer.mesh.id, face0, *rays], [depth, face])
         return RenderResult(depth.numpy(), self._face_ids[face.numpy()])
