@@ -13,7 +13,8 @@ demo: setup
 	$(VENV)/bin/depthpose_demo_live --out demo_out
 
 test: setup
-	$(VENV)/bin/python -m pytest -n 2 test
+	$(VENV)/bin/python -m pytest -n 2 -m "not isolated" test
+	$(VENV)/bin/python -m pytest -m isolated test
 
 bench: setup
 	$(VENV)/bin/python bench/bench_decode.py

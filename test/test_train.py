@@ -210,6 +210,10 @@ def test_the_resume_checkpoint_holds_the_best_validation_pck_so_far(tiny_set: Pa
     assert resumed.best_pck == 30.0
 
 
+# Run after the parallel suite, in a pytest process of its own (Makefile `test`): inside a pytest-xdist worker that
+# had run other tests, the worker died while torchrun ran (about 1 run in 2, no Python traceback, not reproduced in
+# a fresh process; cause not found, torchrun's own session did not help).
+@pytest.mark.isolated
 def test_ddp_on_two_cpu_processes(tiny_set: Path) -> None:
     out = tiny_set / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
