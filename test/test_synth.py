@@ -4,6 +4,7 @@ files `depthpose synth` writes (PNG + JSON read by the evaluator, rosbag2 read b
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -22,7 +23,7 @@ from depthpose_core.synth import Camera, MVORGeometry, World, WorldParams, load_
 from depthpose_core.synth.body import FLOOR_Z, canonical_pose, make_body
 from depthpose_core.synth.frames import VISIBILITY_TOLERANCE_MM, render_scene
 from depthpose_core.synth.render import Box, Capsules, render
-from depthpose_core.synth.sensor import SensorModel, apply_sensor
+from depthpose_core.synth.sensor import SensorModel, apply_sensor, projector_shadow
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,30 @@ def test_depth_is_camera_z_in_millimetres() -> None:
     valid = noisy > 0
     assert valid.mean() > 0.95
     assert np.median(np.abs(noisy[valid] - out.depth[valid])) < 15.0
+
+
+def test_the_projector_shadow_is_a_band_on_the_far_side_as_wide_as_the_disparity_step() -> None:
+    depth = np.full((4, 640), 2500.0, np.float32)
+    depth[:, 300:400] = 1700.0  # a near block in front of a far wall
+    depth[3, 380:] = np.inf  # nothing there: casts no shadow, gets none
+    fb = 540.0 * 75.0
+    # Projector towards +u: far pixel u is dark when the block's left edge reaches the projector at or left of it:
+    # 300 - fb / 1700 <= u - fb / 2500 - 0.5, so u >= 292.9 (a band fb * (1/1700 - 1/2500) = 7.6 px wide).
+    right = projector_shadow(depth, fb, 1)
+    assert np.flatnonzero(right[0]).tolist() == list(range(293, 300))
+    assert np.flatnonzero(right[3]).tolist() == list(range(293, 300))
+    left = projector_shadow(depth, fb, -1)  # mirrored: the band lies right of the block
+    assert np.flatnonzero(left[0]).tolist() == list(range(400, 407))
+    assert not left[3].any()  # the block's right edge meets nothing
+    cam = _looking_down(2500.0)
+    rng = np.random.default_rng(0)
+    quiet = SensorModel(random_dropout=0.0, edge_dropout=0.0, grazing_cos=1e-3)
+    frame = np.full((480, 640), 2500.0, np.float32)
+    frame[200:280, 300:400] = 1700.0
+    lit = apply_sensor(frame, cam, rng, replace(quiet, projector_side=0))
+    dark = apply_sensor(frame, cam, rng, quiet)
+    assert (lit[240, 290:300] > 0).all() and (dark[240, 293:300] == 0).all() and dark[240, 292] > 0
+    assert (dark[240, 400:410] > 0).all()
 
 
 def test_capsule_matches_an_independent_ray_test() -> None:

@@ -3,7 +3,8 @@
 In order: Gaussian noise whose standard deviation grows with the square of the depth (Khoshelham & Elberink,
 2012: about 1.4 mm at 1 m, 23 mm at 4 m); quantisation of the disparity (the sensor measures disparity in 1/8
 pixel steps, so depth steps also grow with the square of the depth); missing readings beyond the range, on
-surfaces seen at grazing angles, along depth edges (the projector's shadow and mixed pixels), plus sparse random
+surfaces seen at grazing angles, in the projector's shadow (a one-sided band beside each object, as wide as the
+disparity step between the object and what lies behind it), along depth edges (mixed pixels), plus sparse random
 dropouts; finally rounding to whole millimetres, 0 = no reading.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from depthpose_core.synth.camera import Camera
 
-__all__ = ["SensorModel", "apply_sensor"]
+__all__ = ["SensorModel", "apply_sensor", "projector_shadow"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,11 @@ class SensorModel:
 
     Attributes:
         noise_k: noise standard deviation = ``noise_k * z**2`` (mm, z in mm).
-        focal_baseline: focal length (px) x projector-camera baseline (mm) for the disparity quantisation.
+        focal_baseline: focal length (px) x projector-camera baseline (mm): disparity in px = focal_baseline / z,
+            for the quantisation and the projector's shadow.
+        projector_side: +1 = the projector sits towards the image's +u (right) of the camera, -1 = left, 0 = no
+            projector shadow; the shadow falls on the side away from the projector (a Kinect v1's emitter is at
+            its camera's +u: shadows left of objects).
         disparity_step: disparity quantisation step, px.
         min_range, max_range: readings outside [min, max] mm are missing.
         far_dropout_start: beyond this depth (mm) a reading is missing with a probability rising linearly to 0.5
@@ -39,6 +44,7 @@ class SensorModel:
     noise_k: float = 1.42e-6
     focal_baseline: float = 540.0 * 75.0
     disparity_step: float = 0.125
+    projector_side: int = 1
     min_range: float = 400.0
     max_range: float = 8000.0
     far_dropout_start: float = 5000.0
@@ -67,6 +73,37 @@ def _normals_cos(depth: np.ndarray, dx: np.ndarray, dy: np.ndarray, fx: float, f
     return np.abs(depth) / np.maximum(norm_m * norm_r, 1e-6)
 
 
+def projector_shadow(depth: np.ndarray, focal_baseline: float, side: int, margin_px: float = 0.5) -> np.ndarray:
+    """Pixels the projector cannot light: another surface in the same row lies between them and the projector.
+
+    A point at column u and depth z meets the projector's image row at ``u - side * focal_baseline / z`` (px);
+    the projector lights, per projector column, only the nearest surface, so a pixel is in shadow when a pixel
+    on the projector's side of it reaches the projector at or beyond its own column (``margin_px`` of slack
+    keeps slanted surfaces lit).
+
+    Args:
+        depth: ``(h, w)`` depth, mm (0 or inf = nothing: such pixels cast no shadow and get none).
+        focal_baseline: focal length (px) x projector-camera baseline (mm).
+        side: +1 projector towards +u, -1 towards -u.
+
+    Returns:
+        ``(h, w)`` bool, True = in the projector's shadow.
+    """
+    valid = np.isfinite(depth) & (depth > 0)
+    with np.errstate(divide="ignore"):
+        disparity = np.where(valid, np.float32(focal_baseline) / np.where(valid, depth, 1.0), 0.0)
+    columns = np.arange(depth.shape[1], dtype=np.float32)[None, :]
+    if side > 0:  # projector column u - d; shadowed if some pixel to the right reaches a column <= own
+        at = np.where(valid, columns - disparity, np.inf)
+        ahead = np.minimum.accumulate(at[:, ::-1], axis=1)[:, ::-1]
+        nearest = np.concatenate([ahead[:, 1:], np.full((depth.shape[0], 1), np.inf)], axis=1)
+        return valid & (nearest <= at - margin_px)
+    at = np.where(valid, columns + disparity, -np.inf)
+    behind = np.maximum.accumulate(at, axis=1)
+    nearest = np.concatenate([np.full((depth.shape[0], 1), -np.inf), behind[:, :-1]], axis=1)
+    return valid & (nearest >= at + margin_px)
+
+
 def apply_sensor(
     depth: np.ndarray, camera: Camera, rng: np.random.Generator, model: SensorModel | None = None
 ) -> np.ndarray:
@@ -90,6 +127,8 @@ def apply_sensor(
         disparity = np.round(np.float32(m.focal_baseline) / noisy / step) * step
         measured = np.float32(m.focal_baseline) / disparity
     missing = ~finite | (z < m.min_range) | (z > m.max_range) | ~np.isfinite(measured)
+    if m.projector_side:
+        missing |= projector_shadow(z, m.focal_baseline, m.projector_side)
     keep = np.clip((z - m.far_dropout_start) / (m.max_range - m.far_dropout_start), 0.0, 1.0) * np.float32(-0.5) + 1
     cos = _normals_cos(z, *camera.rays(), camera.fx, camera.fy)
     keep *= 1.0 - np.clip(1.0 - cos / np.float32(m.grazing_cos), 0.0, 1.0)
