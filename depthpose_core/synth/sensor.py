@@ -89,19 +89,14 @@ def projector_shadow(depth: np.ndarray, focal_baseline: float, side: int, margin
     Returns:
         ``(h, w)`` bool, True = in the projector's shadow.
     """
+    if side < 0:  # the mirror image, whose projector lies towards +u
+        return projector_shadow(depth[:, ::-1], focal_baseline, 1, margin_px)[:, ::-1]
     valid = np.isfinite(depth) & (depth > 0)
-    with np.errstate(divide="ignore"):
-        disparity = np.where(valid, np.float32(focal_baseline) / np.where(valid, depth, 1.0), 0.0)
     columns = np.arange(depth.shape[1], dtype=np.float32)[None, :]
-    if side > 0:  # projector column u - d; shadowed if some pixel to the right reaches a column <= own
-        at = np.where(valid, columns - disparity, np.inf)
-        ahead = np.minimum.accumulate(at[:, ::-1], axis=1)[:, ::-1]
-        nearest = np.concatenate([ahead[:, 1:], np.full((depth.shape[0], 1), np.inf)], axis=1)
-        return valid & (nearest <= at - margin_px)
-    at = np.where(valid, columns + disparity, -np.inf)
-    behind = np.maximum.accumulate(at, axis=1)
-    nearest = np.concatenate([np.full((depth.shape[0], 1), -np.inf), behind[:, :-1]], axis=1)
-    return valid & (nearest >= at + margin_px)
+    at = np.where(valid, columns - np.float32(focal_baseline) / np.where(valid, depth, 1.0), np.inf)
+    # The smallest projector column reached by any pixel strictly to the right.
+    right = np.minimum.accumulate(at[:, :0:-1], axis=1)[:, ::-1]
+    return valid & np.concatenate([right <= at[:, :-1] - margin_px, np.zeros((len(at), 1), bool)], axis=1)
 
 
 def apply_sensor(
