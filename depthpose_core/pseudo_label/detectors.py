@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +23,7 @@ import numpy as np
 import torch
 
 from depthpose_core.checkpoint import load_checkpoint
-from depthpose_core.errors import CheckpointError, DepthPoseError
+from depthpose_core.errors import CheckpointError, DepthPoseError, InputError
 from depthpose_core.io import load_json, read_colour
 from depthpose_core.pseudo_label.filter import Detection
 from depthpose_core.runtime import resolve_device
@@ -35,20 +34,25 @@ __all__ = ["BACKENDS", "ColourFrame", "KeypointRCNNDetector", "PoseDetector", "R
 
 @dataclass
 class ColourFrame:
-    """A colour image to detect people in: its file and the key that names it in results files. The pixels are
-    read once, when first needed."""
+    """A colour image to detect people in: its file (read once, when first needed) or its pixels (a frame from a
+    bag), and the key that names it in results files and label files."""
 
-    path: Path
+    path: Path | None
     key: str
+    image: np.ndarray | None = field(default=None, repr=False)
 
-    @cached_property
+    @property
     def pixels(self) -> np.ndarray:
         """``(H, W, 3)`` uint8 RGB pixels.
 
         Raises:
             InputError: the file is missing or not an image.
         """
-        return read_colour(self.path)
+        if self.image is None:
+            if self.path is None:
+                raise InputError(f"colour frame {self.key} has neither pixels nor a file")
+            self.image = read_colour(self.path)
+        return self.image
 
 
 class PoseDetector(Protocol):

@@ -27,7 +27,8 @@ from depthpose_core.keypoints import COCO17_FROM_NET, MVOR10_NAMES, NET_JOINTS, 
 from depthpose_core.pseudo_label.detectors import ColourFrame, PoseDetector
 from depthpose_core.pseudo_label.filter import REJECTIONS, FilterParams, filter_detections
 
-__all__ = ["FramePair", "LabelSummary", "find_pairs", "pseudo_label", "write_labels"]
+__all__ = ["FramePair", "LabelSummary", "find_pairs", "folder_frames", "labels_as_results", "pseudo_label",
+           "write_labels"]
 
 _COLOUR_DIRS = ("color", "colour", "rgb")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -72,9 +73,21 @@ def find_pairs(root: str | os.PathLike[str]) -> list[FramePair]:
     return pairs
 
 
-def pseudo_label(root: str | os.PathLike[str], pairs: Sequence[FramePair], detector: PoseDetector,
+def folder_frames(root: str | os.PathLike[str], pairs: Sequence[FramePair]) -> list[tuple[ColourFrame, str]]:
+    """:func:`pseudo_label`'s input for frame pairs in a folder: each colour frame (read when needed, keyed by its
+    path under ``root``) with its depth file."""
+    return [(ColourFrame(Path(root) / pair.colour, pair.colour), pair.depth) for pair in pairs]
+
+
+def pseudo_label(root: str | os.PathLike[str], frames: Sequence[tuple[ColourFrame, str]], detector: PoseDetector,
                  params: FilterParams, *, progress: bool = True) -> tuple[dict, LabelSummary]:  # fmt: skip
-    """Label the depth frames of ``pairs`` from detections on their colour frames.
+    """Label depth frames from detections on their colour frames.
+
+    Args:
+        root: the data root the depth files are relative to.
+        frames: each colour frame with its registered depth frame's file under ``root`` (:func:`folder_frames`,
+            :func:`~depthpose_core.pseudo_label.bag.bag_frames`); the colour frame's key is recorded as the
+            image's ``colour_file``.
 
     Returns:
         The COCO-style label file content and the summary.
@@ -86,27 +99,26 @@ def pseudo_label(root: str | os.PathLike[str], pairs: Sequence[FramePair], detec
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     summary = LabelSummary()
-    for pair in tqdm(pairs, unit="frame", desc=f"pseudo-label ({detector.name})", disable=not progress):
+    for frame, depth_file in tqdm(frames, unit="frame", desc=f"pseudo-label ({detector.name})", disable=not progress):
         try:
-            depth = read_depth(root / pair.depth)
+            depth = read_depth(root / depth_file)
         except InputError:
             summary.missing_depth += 1
             continue
         summary.frames += 1
-        frame = ColourFrame(root / pair.colour, pair.colour)
         detections = detector.detect(frame)
         colour_size = (frame.pixels.shape[1], frame.pixels.shape[0]) if detections else depth.shape[::-1]
         scale = np.array([depth.shape[1] / colour_size[0], depth.shape[0] / colour_size[1]])
         if abs(scale[0] / scale[1] - 1.0) > 0.01:
-            raise DepthPoseError(f"colour frame {pair.colour} ({colour_size[0]}x{colour_size[1]}) and depth frame "
-                                 f"{pair.depth} ({depth.shape[1]}x{depth.shape[0]}) have different aspect ratios: "
+            raise DepthPoseError(f"colour frame {frame.key} ({colour_size[0]}x{colour_size[1]}) and depth frame "
+                                 f"{depth_file} ({depth.shape[1]}x{depth.shape[0]}) have different aspect ratios: "
                                  "the pairs must be registered")  # fmt: skip
         kept, rejected = filter_detections(detections, params)
         summary.detected += len(detections)
         summary.kept += len(kept)
         summary.rejected.update(rejected)
         image_id = len(images) + 1
-        images.append({"id": image_id, "file_name": pair.depth, "colour_file": pair.colour,
+        images.append({"id": image_id, "file_name": depth_file, "colour_file": frame.key,
                        "width": int(depth.shape[1]), "height": int(depth.shape[0])})  # fmt: skip
         for det, label in kept:
             label = label.copy()
@@ -144,3 +156,24 @@ def pseudo_label(root: str | os.PathLike[str], pairs: Sequence[FramePair], detec
 def write_labels(data: dict, path: str | os.PathLike[str]) -> None:
     """Write the label file."""
     write_text(path, json.dumps(data), what="label file")
+
+
+def labels_as_results(labels: dict, gt: dict) -> list[dict]:
+    """A pseudo label file's labelled persons as a COCO results list on ``gt``'s images (matched by the depth
+    ``file_name``), so that the MVOR evaluator scores the labels against exact ground truth.
+
+    Raises:
+        DepthPoseError: a labelled image is not among the ground truth's images, or a file lacks images or
+            annotations.
+    """
+    try:
+        gt_ids = {img["file_name"]: img["id"] for img in gt["images"]}
+        names = {img["id"]: img["file_name"] for img in labels["images"]}
+        annotations = labels["annotations"]
+    except (KeyError, TypeError):
+        raise DepthPoseError("pseudo labels and ground truth need images with id and file_name, and annotations")
+    missing = sorted(set(names.values()) - set(gt_ids))
+    if missing:
+        raise DepthPoseError(f"{len(missing)} labelled frame(s) are not in the ground truth, e.g. {missing[0]}")
+    return [{"image_id": gt_ids[names[ann["image_id"]]], "score": ann.get("score", 1.0), "keypoints": ann["keypoints"]}
+            for ann in annotations if not ann.get("only_bbox")]  # fmt: skip

@@ -1,10 +1,11 @@
 """The synthetic operating-room depth world: MVOR's real cameras and 3D poses, articulated clinicians, a
-ray-cast depth renderer with sensor effects, labelled frames, datasets and rosbag2 sequences."""
+ray-cast depth renderer with sensor effects, registered colour, labelled frames, datasets and rosbag2 sequences."""
 
 from __future__ import annotations
 
-from depthpose_core.synth.bag import depth_topic, info_topic
+from depthpose_core.synth.bag import colour_info_topic, colour_topic, depth_topic, info_topic
 from depthpose_core.synth.camera import Camera
+from depthpose_core.synth.colour import Appearance, shade
 from depthpose_core.synth.dataset import (
     LabelledFrame,
     SynthConfig,
@@ -20,6 +21,7 @@ from depthpose_core.synth.mvor import MVORGeometry, default_mvor_file, load_mvor
 from depthpose_core.synth.world import World, WorldParams
 
 __all__ = [
+    "Appearance",
     "Camera",
     "LabelledFrame",
     "MVORGeometry",
@@ -29,6 +31,8 @@ __all__ = [
     "SynthSummary",
     "World",
     "WorldParams",
+    "colour_info_topic",
+    "colour_topic",
     "dataset_info",
     "default_mvor_file",
     "demo_config",
@@ -38,5 +42,6 @@ __all__ = [
     "load_mvor_geometry",
     "render_frame",
     "render_sequence",
+    "shade",
     "write_dataset",
 ]

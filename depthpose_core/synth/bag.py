@@ -1,5 +1,7 @@
 """Synthetic sequences as rosbag2 files (sqlite3 or mcap, through the pure-Python ``rosbags`` library): per
-camera a ``sensor_msgs/Image`` 16UC1 depth topic and its ``sensor_msgs/CameraInfo``, stamped with the frame time."""
+camera a ``sensor_msgs/Image`` 16UC1 depth topic and its ``sensor_msgs/CameraInfo``, and with colour an ``rgb8``
+colour topic and its camera info, laid out like an RGB-D driver's recording with depth aligned to colour (the
+depth frame is on the colour pixel grid, so the two camera infos are equal); all stamped with the frame time."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from depthpose_core.bags import BAG_FORMATS, CAMERA_INFO, IMAGE, create_bag, typ
 from depthpose_core.errors import ConfigError
 from depthpose_core.synth.camera import Camera
 
-__all__ = ["SequenceBag", "depth_topic", "frame_id", "info_topic"]
+__all__ = ["SequenceBag", "colour_info_topic", "colour_topic", "depth_topic", "frame_id", "info_topic"]
 
 
 def depth_topic(cam_id: int) -> str:
@@ -25,6 +27,16 @@ def depth_topic(cam_id: int) -> str:
 def info_topic(cam_id: int) -> str:
     """Camera info topic of camera ``cam_id`` in the bags."""
     return f"/cam{cam_id}/depth/camera_info"
+
+
+def colour_topic(cam_id: int) -> str:
+    """Colour image topic of camera ``cam_id`` in the bags."""
+    return f"/cam{cam_id}/color/image_raw"
+
+
+def colour_info_topic(cam_id: int) -> str:
+    """Colour camera info topic of camera ``cam_id`` in the bags."""
+    return f"/cam{cam_id}/color/camera_info"
 
 
 def frame_id(cam_id: int) -> str:
@@ -67,8 +79,10 @@ class SequenceBag:
         return t["std_msgs/msg/Header"](stamp=t["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec),
                                         frame_id=frame)  # fmt: skip
 
-    def write_frame(self, cam_id: int, camera: Camera, depth: np.ndarray, stamp_ns: int) -> None:
-        """Write one depth frame (uint16 mm) and its camera info, both stamped ``stamp_ns`` (also the bag time)."""
+    def write_frame(self, cam_id: int, camera: Camera, depth: np.ndarray, stamp_ns: int,
+                    colour: np.ndarray | None = None) -> None:  # fmt: skip
+        """Write one depth frame (uint16 mm) and its camera info, and the registered ``colour`` frame ((h, w, 3)
+        uint8 RGB) and its camera info if given, all stamped ``stamp_ns`` (also the bag time)."""
         t = self._store.types
         header = self._header(stamp_ns, frame_id(cam_id))
         image = t[IMAGE](
@@ -82,6 +96,13 @@ class SequenceBag:
             p=np.array([camera.fx, 0.0, camera.cx, 0.0, 0.0, camera.fy, camera.cy, 0.0, 0.0, 0.0, 1.0, 0.0]),
             binning_x=0, binning_y=0, roi=roi,
         )  # fmt: skip
-        for topic, msg in ((depth_topic(cam_id), image), (info_topic(cam_id), info)):
+        messages = [(depth_topic(cam_id), image), (info_topic(cam_id), info)]
+        if colour is not None:
+            rgb = t[IMAGE](
+                header=header, height=colour.shape[0], width=colour.shape[1], encoding="rgb8", is_bigendian=0,
+                step=3 * colour.shape[1], data=np.ascontiguousarray(colour, dtype=np.uint8).reshape(-1),
+            )  # fmt: skip
+            messages += [(colour_topic(cam_id), rgb), (colour_info_topic(cam_id), info)]
+        for topic, msg in messages:
             conn = self._connection(topic, msg.__msgtype__)
             self._writer.write(conn, stamp_ns, self._store.serialize_cdr(msg, msg.__msgtype__))

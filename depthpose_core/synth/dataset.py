@@ -5,11 +5,12 @@ Layout under the output folder::
 
     annotations.json                      COCO-style labels (MVOR schema + the 18 network joints)
     seqSSS/camC/depth/FFFFFF.png          depth, uint16 mm, 0 = no reading
+    seqSSS/camC/color/FFFFFF.png          colour registered to the depth pixel grid, 8-bit RGB, if asked for
     bags/seqSSS/                          rosbag2 of sequence SSS (all its cameras), if asked for
 
 ``annotations.json`` holds ``images`` (``file_name`` relative to the folder, ``seq_id``, ``cam_id``,
-``frame_index``, ``stamp_ns`` and ``topic`` (the image's time stamp and topic in the bags), and the ``camera``
-intrinsics and pose) and ``annotations``: per person ``keypoints``
+``frame_index``, ``stamp_ns`` and ``topic`` (the image's time stamp and topic in the bags), the ``camera``
+intrinsics and pose, and with colour its ``colour_file``) and ``annotations``: per person ``keypoints``
 (MVOR-10: head, neck, shoulders, hips, elbows, wrists as x, y, v), ``keypoints18`` (the network's 18 joints),
 ``joints3d`` (clinicians only: the 18 joints' exact centres in the camera's optical frame, x, y, z in metres),
 ``bbox`` (visible pixels), ``area``, ``only_bbox``, ``person_id`` (stable within a sequence) and
@@ -34,6 +35,7 @@ from depthpose_core.errors import ConfigError, DepthPoseError
 from depthpose_core.keypoints import MVOR10_NAMES, NET_JOINTS
 from depthpose_core.synth.bag import SequenceBag, depth_topic
 from depthpose_core.synth.camera import Camera
+from depthpose_core.synth.colour import Appearance, shade
 from depthpose_core.synth.frames import PersonLabel, SynthFrame, render_frame
 from depthpose_core.synth.mvor import MVORGeometry
 from depthpose_core.synth.world import World, WorldParams, jittered_camera
@@ -58,6 +60,8 @@ class SynthConfig:
         camera_jitter: (degrees, mm) random re-mounting of the cameras per sequence; (0, 0) = MVOR's exact poses.
         start_spread_s: each sequence starts at a random time in [0, this] of its world's clinicians' paths.
         bag: ``None``, ``"sqlite3"`` or ``"mcap"``: also write each sequence as a rosbag2.
+        colour: also render a colour frame per depth frame (registered to it; PNGs and, with ``bag``, colour
+            topics).
         world: what each room holds.
     """
 
@@ -69,6 +73,7 @@ class SynthConfig:
     camera_jitter: tuple[float, float] = (0.0, 0.0)
     start_spread_s: float = 20.0
     bag: str | None = None
+    colour: bool = False
     world: WorldParams = field(default_factory=WorldParams)
 
     def __post_init__(self) -> None:
@@ -151,6 +156,7 @@ class LabelledFrame:
         cam_id: the MVOR camera (1-3); ``camera``: its (possibly jittered) model.
         stamp: the frame's time stamp in ns (also its bag time).
         image: its COCO-style image entry; ``annotations``: its people's annotations.
+        colour: ``(h, w, 3)`` uint8 RGB registered to the depth frame, or None (``SynthConfig.colour`` off).
     """
 
     frame: SynthFrame
@@ -159,6 +165,7 @@ class LabelledFrame:
     stamp: int
     image: dict
     annotations: list[dict]
+    colour: np.ndarray | None = None
 
 
 def demo_config(*, frames: int = 24, fps: float = 5.0, seed: int = 5, bag: str | None = None) -> SynthConfig:
@@ -173,7 +180,8 @@ def render_sequence(geometry: MVORGeometry, config: SynthConfig, seq: int, *, fi
     """Render sequence ``seq`` of ``config``: frame by frame, each camera in ``config.cameras`` order.
 
     Image and annotation ids count up from ``first_image_id`` and ``first_annotation_id``; file names are those
-    :func:`write_dataset` uses (``seqSSS/camC/depth/FFFFFF.png``).
+    :func:`write_dataset` uses (``seqSSS/camC/depth/FFFFFF.png``, colour ``seqSSS/camC/color/FFFFFF.png``).
+    Colour draws from random streams of its own: the depth frames and labels are the same with or without it.
     """
     world_seed = config.seed * 100003 + seq
     world = World(geometry, world_seed, config.world, duration_s=config.start_spread_s + config.frames / config.fps)
@@ -182,6 +190,8 @@ def render_sequence(geometry: MVORGeometry, config: SynthConfig, seq: int, *, fi
     deg, mm = config.camera_jitter
     cameras = {c: jittered_camera(geometry.cameras[c - 1], rng, degrees=deg, mm=mm) if deg or mm
                else geometry.cameras[c - 1] for c in config.cameras}  # fmt: skip
+    colour_rng = np.random.default_rng([config.seed, seq, 2])
+    appearance = Appearance.draw(world, colour_rng) if config.colour else None
     image_id, ann_id = first_image_id, first_annotation_id
     for index in range(config.frames):
         t = t0 + index / config.fps
@@ -190,8 +200,12 @@ def render_sequence(geometry: MVORGeometry, config: SynthConfig, seq: int, *, fi
             frame = render_frame(world, camera, t, rng)
             name = f"seq{seq:03d}/cam{cam_id}/depth/{index:06d}.png"
             anns = [annotation(label, ann_id + k, image_id) for k, label in enumerate(frame.people)]
-            yield LabelledFrame(frame, cam_id, camera, stamp, image_entry(frame, image_id, name, seq, cam_id, index,
-                                                                         stamp), anns)  # fmt: skip
+            image = image_entry(frame, image_id, name, seq, cam_id, index, stamp)
+            colour = None
+            if appearance is not None:
+                colour = shade(frame, appearance, colour_rng)
+                image["colour_file"] = name.replace("/depth/", "/color/")
+            yield LabelledFrame(frame, cam_id, camera, stamp, image, anns, colour)
             image_id, ann_id = image_id + 1, ann_id + len(anns)
 
 
@@ -231,10 +245,15 @@ def write_dataset(out_dir: str | os.PathLike[str], geometry: MVORGeometry, confi
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if not cv2.imwrite(str(path), item.frame.depth):
                     raise DepthPoseError(f"could not write {path}")
+                if item.colour is not None:
+                    colour_path = out / item.image["colour_file"]
+                    colour_path.parent.mkdir(parents=True, exist_ok=True)
+                    if not cv2.imwrite(str(colour_path), item.colour[..., ::-1]):
+                        raise DepthPoseError(f"could not write {colour_path}")
                 images.append(item.image)
                 annotations += item.annotations
                 if bag is not None:
-                    bag.write_frame(item.cam_id, item.camera, item.frame.depth, item.stamp)
+                    bag.write_frame(item.cam_id, item.camera, item.frame.depth, item.stamp, colour=item.colour)
                 bar.update(1)
     bar.close()
     seconds = time.perf_counter() - start

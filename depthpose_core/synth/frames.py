@@ -63,12 +63,13 @@ class PersonLabel:
 
 @dataclass(frozen=True)
 class SynthFrame:
-    """``depth`` (h, w) uint16 mm (0 = no reading), the ``clean`` float32 z-buffer (mm, inf = nothing), the id
-    buffer, the people's labels, the camera and the time ``t`` (s)."""
+    """``depth`` (h, w) uint16 mm (0 = no reading), the ``clean`` float32 z-buffer (mm, inf = nothing), the id and
+    part buffers (``render.RenderResult``), the people's labels, the camera and the time ``t`` (s)."""
 
     depth: np.ndarray
     clean: np.ndarray
     ids: np.ndarray
+    parts: np.ndarray
     people: list[PersonLabel]
     camera: Camera
     t: float
@@ -118,7 +119,7 @@ def render_scene(camera: Camera, room: tuple[np.ndarray, np.ndarray], boxes: lis
     if pixels:
         people.append(PersonLabel(PATIENT_ID, np.zeros((18, 3)), np.zeros(3), bbox, pixels, True, "patient",
                                   np.full((18, 3), np.nan)))
-    return SynthFrame(depth, result.depth, result.ids, people, camera, t)
+    return SynthFrame(depth, result.depth, result.ids, result.parts, people, camera, t)
 
 
 def render_frame(world: World, camera: Camera, t: float, rng: np.random.Generator,

@@ -221,7 +221,7 @@ class MeshScene:
             t.join()
 
     def render(self, camera: Camera) -> RenderResult:
-        """Depth (camera z, mm, float32; inf where nothing is hit) and ids (int16, 0 where nothing is hit).
+        """Depth (camera z, mm, float32; inf where nothing is hit), ids (int16, 0 where nothing is hit), parts -1.
 
         The static layer is cast once per camera (cached); each call casts every moving part against it, within
         the screen rectangle of its bounding box."""
@@ -244,4 +244,5 @@ class MeshScene:
             rect = screen_box(camera, camera.to_camera(aabb_corners(*layer.bounds)))
             if rect is not None:
                 self._launch(nearer, rect, [layer.mesh.id, face0, *rays], [depth, face])
-        return RenderResult(depth.numpy(), self._face_ids[face.numpy()])
+        ids = self._face_ids[face.numpy()]
+        return RenderResult(depth.numpy(), ids, np.full(ids.shape, -1, np.int16))  # meshes: no part index

@@ -2,7 +2,8 @@
 
 Every primitive is intersected only with the rays of the pixels its projected bounding box covers, so the cost
 follows the screen area of the scene's objects, not their count times the frame. Depth is the camera-frame z of
-the nearest hit, in mm (float32); a second buffer holds the id of what was hit (0 = room).
+the nearest hit, in mm (float32); a second buffer holds the id of what was hit (0 = room), a third which part of
+it (the capsule's index in its group; -1 for boxes and the room).
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ class Capsules:
 
 @dataclass(frozen=True)
 class RenderResult:
-    """``depth`` (h, w) float32 mm (camera z; inf where nothing was hit) and ``ids`` (h, w) int16."""
+    """``depth`` (h, w) float32 mm (camera z; inf where nothing was hit), ``ids`` (h, w) int16 and ``parts`` (h, w)
+    int16 (the hit capsule's index in its group, -1 for boxes and the room)."""
 
     depth: np.ndarray
     ids: np.ndarray
+    parts: np.ndarray
 
 
 def screen_box(camera: Camera, corners_cam: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -73,14 +76,16 @@ class _Target:
         self.camera = camera
         self.depth = np.full((camera.height, camera.width), np.inf, dtype=np.float32)
         self.ids = np.zeros((camera.height, camera.width), dtype=np.int16)
+        self.parts = np.full((camera.height, camera.width), -1, dtype=np.int16)
         self.dx, self.dy = camera.rays()
 
-    def write(self, rect: tuple[int, int, int, int], t: np.ndarray, ident: int) -> None:
+    def write(self, rect: tuple[int, int, int, int], t: np.ndarray, ident: int, part: int = -1) -> None:
         x0, y0, x1, y1 = rect
-        depth, ids = self.depth[y0:y1, x0:x1], self.ids[y0:y1, x0:x1]
+        depth, ids, parts = self.depth[y0:y1, x0:x1], self.ids[y0:y1, x0:x1], self.parts[y0:y1, x0:x1]
         nearer = t < depth
         depth[nearer] = t[nearer]
         ids[nearer] = ident
+        parts[nearer] = part
 
 
 def _room(target: _Target, camera: Camera, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -123,8 +128,9 @@ def _box(target: _Target, camera: Camera, box: Box) -> None:
     target.write(rect, np.where(hit, t_near, np.inf).astype(np.float32), box.id)
 
 
-def _capsule(target: _Target, camera: Camera, a: np.ndarray, b: np.ndarray, radius: float, ident: int) -> None:
-    """One capsule with camera-frame ends ``a``, ``b`` (a == b: a sphere)."""
+def _capsule(target: _Target, camera: Camera, a: np.ndarray, b: np.ndarray, radius: float, ident: int,
+             part: int) -> None:  # fmt: skip
+    """One capsule with camera-frame ends ``a``, ``b`` (a == b: a sphere), the ``part``-th of its group."""
     lo, hi = np.minimum(a, b) - radius, np.maximum(a, b) + radius
     rect = screen_box(camera, aabb_corners(lo, hi))
     if rect is None:
@@ -156,7 +162,7 @@ def _capsule(target: _Target, camera: Camera, a: np.ndarray, b: np.ndarray, radi
         y = baoa + t * bard
         ok = (h >= 0) & (np.abs(qa) > 1e-12) & (t > 0) & (y > 0) & (y < baba)
         best = np.where(ok & (t < best), t, best)
-    target.write(rect, best.astype(np.float32), ident)
+    target.write(rect, best.astype(np.float32), ident, part)
 
 
 def render(
@@ -179,6 +185,6 @@ def render(
         seg = group.segments
         ends_a = seg[:, :3] @ m[:3, :3].T + m[:3, 3]
         ends_b = seg[:, 3:6] @ m[:3, :3].T + m[:3, 3]
-        for a, b, r in zip(ends_a, ends_b, seg[:, 6]):
-            _capsule(target, camera, a, b, float(r), group.id)
-    return RenderResult(target.depth, target.ids)
+        for part, (a, b, r) in enumerate(zip(ends_a, ends_b, seg[:, 6])):
+            _capsule(target, camera, a, b, float(r), group.id, part)
+    return RenderResult(target.depth, target.ids, target.parts)
