@@ -29,8 +29,8 @@ bench: setup
 	$(VENV)/bin/python bench/bench_train.py
 
 # Rebuild the shipped default weights (DepthPose-Lite 64x48, MODEL_CARD.md): synthetic training data, then about
-# 47 minutes of training on 2 AVX-512 cores, about 100 on 2 AVX2 cores (config/train/lite_64x48.yaml: 2400
-# iterations; resumable: run it again after an interruption). The earlier DepthPose w0.125 weights: config/train/demo_depthpose_w0125_64x48.yaml.
+# 100 minutes of training on 2 AVX-512 cores, about 50 on 2 AMX cores, 200 on 2 AVX2 cores
+# (config/train/lite_64x48.yaml: 3600 iterations; resumable: run it again after an interruption). The earlier DepthPose w0.125 weights: config/train/demo_depthpose_w0125_64x48.yaml.
 demo-weights: setup
 	rm -rf data/synth_train data/synth_val
 	$(MAKE) data/synth_train/annotations.json data/synth_val/annotations.json

@@ -64,8 +64,8 @@ SHIPPED: dict[str, ShippedWeights] = {
         preprocessing=Preprocessing(lowres_size=(64, 48), model_size=(64, 48), near_mm=500.0, far_mm=6000.0,
                                     downsampling="valid_area"),
         notice=_NOTICE,
-        meta={"num_params": 336_224, "gmac": 1.56, "training_frames": 5400, "iterations": 2400,
-              "held_out_pck_average": 52.8, "model_card": "MODEL_CARD.md"},
+        meta={"num_params": 336_224, "gmac": 1.56, "training_frames": 5400, "iterations": 3600,
+              "held_out_pck_average": 54.2, "model_card": "MODEL_CARD.md"},
     ),
     "depthpose_w0125": ShippedWeights(
         name="depthpose_w0125",
