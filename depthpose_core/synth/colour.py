@@ -111,7 +111,7 @@ class Appearance:
             trousers = top if rng.random() < 0.8 else pick(_SCRUBS)
             outfits[actor.id] = Outfit(pick(_SKIN), top, trousers, pick(_CAPS), pick(_GLOVES), pick(_SHOES),
                                        bool(rng.random() < 0.3))  # fmt: skip
-        ids = sorted({b.id for b in world.boxes} | {c.id for c in world.static_capsules} - {PATIENT_ID})
+        ids = sorted(({b.id for b in world.boxes} | {c.id for c in world.static_capsules}) - {PATIENT_ID})
         objects = {i: np.array([0.08, 0.08, 0.09]) if i == EQUIPMENT_ID else pick(_EQUIPMENT) for i in ids}
         theta = rng.uniform(0.0, 2 * np.pi)
         tilt = rng.uniform(0.0, 0.5)
