@@ -24,6 +24,7 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
 
 
 def _albedo_chroma(albedo: np.ndarray) -> np.ndarray:
+    """The chromaticity of a linear-RGB albedo under the light's tint (pass ``albedo * tint``)."""
     return albedo[:2] / albedo.sum()
 
 
@@ -40,12 +41,13 @@ def test_colour_is_registered_to_the_depth_pixel_grid(mvor_geometry: MVORGeometr
         for part in range(1, 18):
             mask = (frame.ids == ident) & (frame.parts == part)
             mask = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-            expected[mask] = _albedo_chroma(clinician_material(outfit, part))
+            expected[mask] = _albedo_chroma(clinician_material(outfit, part) * appearance.tint)
     region = np.isfinite(expected[..., 0])
     assert region.sum() > 2000
 
     def agreement(image: np.ndarray) -> float:
-        return float((np.abs(_chroma(image[region]) - expected[region]).max(axis=1) < 0.03).mean())
+        smooth = cv2.blur(image, (3, 3))  # averages the sensor noise, which dark albedos make large in chromaticity
+        return float((np.abs(_chroma(smooth[region]) - expected[region]).max(axis=1) < 0.03).mean())
 
     exact = agreement(colour)
     assert exact > 0.9
@@ -63,9 +65,9 @@ def test_the_cap_covers_the_top_of_the_head_and_the_face_stays_skin(mvor_geometr
         head = (frame.ids == ident) & (frame.parts == 0)
         if head.sum() < 100:
             continue
-        chroma = _chroma(colour[head])
-        near_cap = np.abs(chroma - _albedo_chroma(outfit.cap)).max(axis=1) < 0.03
-        near_skin = np.abs(chroma - _albedo_chroma(outfit.skin)).max(axis=1) < 0.03
+        chroma = _chroma(cv2.blur(colour, (3, 3))[head])
+        near_cap = np.abs(chroma - _albedo_chroma(outfit.cap * appearance.tint)).max(axis=1) < 0.03
+        near_skin = np.abs(chroma - _albedo_chroma(outfit.skin * appearance.tint)).max(axis=1) < 0.03
         assert near_cap.mean() > 0.2 and (near_cap | near_skin).mean() > 0.8  # seen from the ceiling: mostly cap
 
 

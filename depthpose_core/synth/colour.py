@@ -170,7 +170,8 @@ def shade(frame: SynthFrame, appearance: Appearance, rng: np.random.Generator) -
         albedo[mine & (parts == 0) & (normals[..., 2] > _CAP_NORMAL_Z)] = outfit.cap
     texture = 1.0 + rng.normal(0.0, 0.04, z.shape)[..., None]
     light = a.ambient + a.diffuse * np.clip(normals @ a.light, 0.0, None)
-    linear = albedo * texture * light[..., None] * a.tint
+    exposure = 1.0 / ((a.ambient + a.diffuse) * a.tint.max())  # a fully lit white surface just reaches 1: no clipping
+    linear = albedo * texture * light[..., None] * a.tint * exposure
     linear = cv2.GaussianBlur(linear.astype(np.float32), (0, 0), 0.6)  # the lens: no aliased stair steps
     srgb = 255.0 * np.clip(linear, 0.0, 1.0) ** (1 / 2.2) + rng.normal(0.0, a.noise, linear.shape)
     return np.clip(np.round(srgb), 0, 255).astype(np.uint8)
